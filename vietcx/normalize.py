@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import unicodedata
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import yaml
 
@@ -19,7 +18,7 @@ DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 
 
-def nfc_with_offsets(text: str) -> Tuple[str, List[int]]:
+def nfc_with_offsets(text: str) -> tuple[str, list[int]]:
     """Return `text` in NFC and, for every NFC character, its start offset in `text`.
 
     The list has one extra entry, `len(text)`, so that a span `[i, j)` of the NFC text maps
@@ -28,8 +27,8 @@ def nfc_with_offsets(text: str) -> Tuple[str, List[int]]:
     """
     if unicodedata.is_normalized("NFC", text):
         return text, list(range(len(text) + 1))
-    out: List[str] = []
-    offsets: List[int] = []
+    out: list[str] = []
+    offsets: list[int] = []
     start = 0
     for end in range(1, len(text) + 1):
         # a cluster is a base character followed by its combining marks
@@ -59,14 +58,14 @@ def fold(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def load_shorthand(path: str = str(DEFAULT_LEXICON)) -> Dict[str, str]:
+def load_shorthand(path: str = str(DEFAULT_LEXICON)) -> dict[str, str]:
     """Read the editable shorthand file into {lower-case shorthand: full form}.
 
     The file maps each full form to the list of ways customers abbreviate it.
     """
     with open(path, encoding="utf-8") as handle:
         raw = yaml.safe_load(handle) or {}
-    mapping: Dict[str, str] = {}
+    mapping: dict[str, str] = {}
     for full, variants in raw.items():
         for variant in variants or []:
             key = unicodedata.normalize("NFC", str(variant)).lower()
@@ -76,6 +75,6 @@ def load_shorthand(path: str = str(DEFAULT_LEXICON)) -> Dict[str, str]:
     return mapping
 
 
-def expand_shorthand(word: str, lexicon: Dict[str, str]) -> str:
+def expand_shorthand(word: str, lexicon: dict[str, str]) -> str:
     """Full form of one chat word ("dc" → "được"); the word itself when it is not shorthand."""
     return lexicon.get(word.lower(), word)

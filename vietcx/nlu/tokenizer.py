@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -26,7 +27,13 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from vietcx.normalize import DEFAULT_LEXICON, expand_shorthand, load_shorthand, nfc_with_offsets, strip_diacritics
+from vietcx.normalize import (
+    DEFAULT_LEXICON,
+    expand_shorthand,
+    load_shorthand,
+    nfc_with_offsets,
+    strip_diacritics,
+)
 
 NORM = "norm"
 
@@ -50,7 +57,7 @@ class VietnameseTokenizer(Tokenizer):
     """Word-segmenting, shorthand-aware Vietnamese tokenizer with exact offsets."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Returns the default config (see parent class for full docstring)."""
         return {
             "intent_tokenization_flag": False,
@@ -64,19 +71,19 @@ class VietnameseTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         """Vietnamese only."""
         return ["vi"]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """underthesea does the word segmentation."""
         return ["underthesea"]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -84,13 +91,13 @@ class VietnameseTokenizer(Tokenizer):
         """Creates the tokenizer (see parent class for full docstring)."""
         return cls(config)
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Reads the shorthand lexicon once."""
         super().__init__(config)
         self._lexicon = load_shorthand(str(config["shorthand_file"]))
         self._segment = config["segment_words"]
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Tokenizes the text of the given attribute (see module docstring)."""
         text = message.get(attribute) or ""
         nfc, offsets = nfc_with_offsets(text)
@@ -110,9 +117,9 @@ class VietnameseTokenizer(Tokenizer):
             norm = expand_shorthand(piece, self._lexicon)
             yield _Syllable(match.start(), match.end(), norm, bool(_LETTERS.fullmatch(piece)))
 
-    def _words(self, syllables: List[_Syllable]) -> Iterator[List[_Syllable]]:
+    def _words(self, syllables: list[_Syllable]) -> Iterator[list[_Syllable]]:
         """Groups syllables into words; only adjacent letter syllables can join."""
-        run: List[_Syllable] = []
+        run: list[_Syllable] = []
         for syllable in syllables:
             if syllable.is_letters and self._segment:
                 run.append(syllable)
@@ -123,7 +130,7 @@ class VietnameseTokenizer(Tokenizer):
         yield from _segment(run)
 
 
-def _segment(run: List[_Syllable]) -> Iterator[List[_Syllable]]:
+def _segment(run: list[_Syllable]) -> Iterator[list[_Syllable]]:
     """Word-segments a run of letter syllables with underthesea, mapping words back to syllables.
 
     underthesea works on the expanded text ("sp" → "sản phẩm"), so a word is located by the
@@ -135,9 +142,9 @@ def _segment(run: List[_Syllable]) -> Iterator[List[_Syllable]]:
 
     joined, owner = _join([s.norm for s in run])
     cursor, group_end = 0, -1
-    groups: List[List[int]] = []
+    groups: list[list[int]] = []
     for word in word_tokenize(joined):
-        covered: List[int] = []
+        covered: list[int] = []
         for part in word.split():
             found = joined.find(part, cursor)
             if found >= 0:
@@ -158,9 +165,9 @@ def _segment(run: List[_Syllable]) -> Iterator[List[_Syllable]]:
         yield [run[i] for i in group]
 
 
-def _join(parts: List[str]) -> Tuple[str, List[int]]:
+def _join(parts: list[str]) -> tuple[str, list[int]]:
     """Joins parts with spaces and records, per character, which part it came from."""
-    owner: List[int] = []
+    owner: list[int] = []
     for index, part in enumerate(parts):
         owner.extend([index] * (len(part) + 1))
     return " ".join(parts), owner

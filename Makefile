@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TOKENIZERS_PARALLELISM := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+# what the trained model depends on (the FAQ knowledge base is read at run time, not trained)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py -type f -not -name '*.pyc' 2>/dev/null)
+
+.PHONY: run test setup train lint validate story-test unit e2e bench
+
+setup:
+	@scripts/setup.sh
+
+$(MODEL): $(TRAINING_INPUTS) | setup
+	$(RASA) train --fixed-model-name assistant --out models
+
+train: setup $(MODEL)
+
+run: train
+	@scripts/run.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+validate: setup
+	$(RASA) data validate --domain domain.yml --data data
+
+story-test: train
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories
+
+test: setup train lint validate story-test
+	@scripts/setup-test.sh
+	$(PY) -m pytest tests
+
+bench: train
+	$(PY) bench/nlu_eval.py
