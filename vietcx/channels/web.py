@@ -30,7 +30,7 @@ def request_problem(request: Request) -> str | None:
     try:
         body = json.loads(request.body or b"")
     except ValueError:
-        return "The body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}."
+        return 'The body must be JSON: {"sender": "...", "message": "..."}.'
     if not isinstance(body, dict):
         return "The body must be a JSON object with 'sender' and 'message'."
     sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")

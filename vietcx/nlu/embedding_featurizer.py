@@ -21,8 +21,8 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from vietcx.embeddings import DEFAULT_MODEL_DIR, QUERY_PREFIX, load_model
 
+from vietcx.embeddings import DEFAULT_MODEL_DIR, QUERY_PREFIX, load_model
 from vietcx.nlu.tokenizer import NORM
 
 logger = logging.getLogger(__name__)
@@ -116,8 +116,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         sentence_vectors = output["sentence_embedding"].float().numpy()
         mask = encoded["attention_mask"].numpy().astype(bool)
         sequences = [
-            _pool(token_vectors[i][mask[i]], offsets[i][mask[i]], spans[i])
-            for i in range(len(token_lists))
+            _pool(token_vectors[i][mask[i]], offsets[i][mask[i]], spans[i]) for i in range(len(token_lists))
         ]
         return sequences, sentence_vectors[:, None, :]
 
@@ -142,4 +141,3 @@ def _pool(vectors: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, int]]
         if inside.any():
             pooled[index] = vectors[inside].mean(axis=0)
     return pooled
-

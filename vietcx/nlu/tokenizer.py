@@ -174,7 +174,7 @@ def _join(parts: list[str]) -> tuple[str, list[int]]:
 
 
 def _lemma(norm: str) -> str:
-    """"sản phẩm" → "san_pham san pham": the compound and its syllables, without diacritics."""
+    """ "sản phẩm" → "san_pham san pham": the compound and its syllables, without diacritics."""
     folded = strip_diacritics(norm).lower()
     syllables = folded.split()
     if len(syllables) == 1:

@@ -1,0 +1,16 @@
+"""Fixtures shared by the end-to-end and browser tests: the real servers, started once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from vietcx.servers import Assistant, running_assistant
+
+
+@pytest.fixture(scope="session")
+def assistant() -> Iterator[Assistant]:
+    """The trained model served by the real Rasa server and action server on free ports."""
+    with running_assistant() as running:
+        yield running

@@ -1,0 +1,162 @@
+"""Start the real Rasa server and action server on free local ports, for tests and benchmarks.
+
+Both run as child processes exactly as `make run` starts them (same modules, same files), bound to
+127.0.0.1, with an endpoints file pointing Rasa at the action server's port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PROJECT / "models" / "assistant.tar.gz"
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    """Polls `url` until it answers 200; fails early with the log's tail if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+@dataclass
+class Assistant:
+    """A running pair of servers and the calls tests make on them."""
+
+    workdir: Path
+    model: Path
+    env: dict[str, str]
+    rasa_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def start(self) -> None:
+        """Starts whichever of the two servers is not running and waits for both."""
+        if "actions" not in self.processes:
+            self._spawn(
+                "actions",
+                [sys.executable, "-m", "vietcx.action_server", "--port", str(self.actions_port)],
+                f"http://127.0.0.1:{self.actions_port}/health",
+            )
+        if "rasa" not in self.processes:
+            endpoints = self.workdir / "endpoints.yml"
+            endpoints.write_text(
+                f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n', encoding="utf-8"
+            )
+            command = [
+                sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--enable-api",
+                "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                "--endpoints", str(endpoints), "--credentials", str(PROJECT / "credentials.yml"),
+            ]  # fmt: skip
+            self._spawn("rasa", command, f"{self.url}/status")
+
+    def stop(self, name: str | None = None) -> None:
+        """Stops one server (`rasa` or `actions`) or both."""
+        for key in [name] if name else list(self.processes):
+            process = self.processes.pop(key, None)
+            if process and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    def restart(self, name: str | None = None) -> None:
+        """Stops and starts one server or both (state must survive: it lives in the database)."""
+        self.stop(name)
+        self.start()
+
+    def _spawn(self, name: str, command: list[str], health_url: str) -> None:
+        log = self.workdir / f"{name}.log"
+        with open(log, "ab") as out:
+            process = subprocess.Popen(
+                command, cwd=PROJECT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.processes[name] = process
+        wait_until_up(health_url, process, log)
+
+    def chat(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None, channel: str = "rest"
+    ) -> list:
+        """Sends one customer message over a channel's webhook and returns the bot's replies."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        reply = requests.post(f"{self.url}/webhooks/{channel}/webhook", json=body, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """The NLU result for a text (`/model/parse`)."""
+        reply = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The stored conversation of a sender."""
+        reply = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def log(self, name: str) -> str:
+        """Everything a server has written so far."""
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def running_assistant(
+    model: Path = DEFAULT_MODEL, extra_env: dict[str, str] | None = None
+) -> Iterator[Assistant]:
+    """Runs both servers for the duration of a `with` block, in a temporary working folder."""
+    if not model.exists():
+        raise FileNotFoundError(f"{model} is missing: run `make train` first")
+    with tempfile.TemporaryDirectory(prefix="vietcx-") as workdir:
+        env = {**os.environ, **QUIET_ENV, **(extra_env or {})}
+        assistant = Assistant(Path(workdir), model, env)
+        try:
+            assistant.start()
+            yield assistant
+        finally:
+            assistant.stop()
