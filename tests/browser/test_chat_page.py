@@ -1,0 +1,78 @@
+"""The web chat page in a real headless Chromium, against the real servers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from vietcx.servers import Assistant
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=800,900",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def send(browser: webdriver.Chrome, text: str) -> None:
+    box = browser.find_element(By.ID, "text")
+    box.send_keys(text)
+    browser.find_element(By.CSS_SELECTOR, "#composer button").click()
+
+
+def bot_texts(browser: webdriver.Chrome) -> list[str]:
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg--bot")]
+
+
+def test_hello_gets_an_answer_in_vietnamese(browser: webdriver.Chrome, assistant: Assistant) -> None:
+    browser.get(f"{assistant.url}/webhooks/web/chat")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "vi"
+    send(browser, "xin chào")
+    WebDriverWait(browser, 60).until(lambda b: bot_texts(b))
+    assert "xin chào" in bot_texts(browser)[0].lower()
+    assert "Điện Máy Sao Mai" in bot_texts(browser)[0]  # Vietnamese text arrives intact
+
+
+def test_buttons_are_buttons_and_clicking_one_answers(browser: webdriver.Chrome, assistant: Assistant) -> None:
+    browser.get(f"{assistant.url}/webhooks/web/chat")
+    send(browser, "hàng giao chậm quá, tôi rất bực")
+    button = WebDriverWait(browser, 60).until(
+        ec.element_to_be_clickable((By.XPATH, "//li[@class='buttons']/button[text()='Gặp nhân viên']"))
+    )
+    before = len(bot_texts(browser))
+    button.click()
+    WebDriverWait(browser, 60).until(lambda b: len(bot_texts(b)) > before)
+    assert "nhân viên" in bot_texts(browser)[-1]
+    assert button.get_attribute("disabled") is not None  # a choice is made once
+
+
+def test_markup_from_the_customer_is_shown_as_text(browser: webdriver.Chrome, assistant: Assistant) -> None:
+    browser.get(f"{assistant.url}/webhooks/web/chat")
+    send(browser, "<b id='injected'>xin chào</b>")
+    WebDriverWait(browser, 60).until(lambda b: bot_texts(b))
+    assert not browser.find_elements(By.ID, "injected")
+    users = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg--user")]
+    assert "<b id='injected'>xin chào</b>" in users
