@@ -32,7 +32,9 @@ def browser() -> Iterator[webdriver.Chrome]:
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(
+        service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options
+    )
     yield driver
     driver.quit()
 
@@ -56,7 +58,9 @@ def test_hello_gets_an_answer_in_vietnamese(browser: webdriver.Chrome, assistant
     assert "Điện Máy Sao Mai" in bot_texts(browser)[0]  # Vietnamese text arrives intact
 
 
-def test_buttons_are_buttons_and_clicking_one_answers(browser: webdriver.Chrome, assistant: Assistant) -> None:
+def test_buttons_are_buttons_and_clicking_one_answers(
+    browser: webdriver.Chrome, assistant: Assistant
+) -> None:
     browser.get(f"{assistant.url}/webhooks/web/chat")
     send(browser, "hàng giao chậm quá, tôi rất bực")
     button = WebDriverWait(browser, 60).until(
