@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
 MAX_MESSAGE_CHARS = 10_000
 MAX_SENDER_CHARS = 200
+EMPTY_MESSAGE_PAYLOAD = "/nlu_fallback"
 
 
 def request_problem(request: Request) -> str | None:
@@ -52,6 +53,14 @@ class RestChannel(RestInput):
     def name(cls) -> str:
         """Keeps Rasa's URL for the REST channel."""
         return "rest"
+
+    def _extract_message(self, req: Request) -> str | None:
+        """An empty message becomes the fallback intent, so the customer gets an answer.
+
+        Rasa's NLU does not classify empty text at all and the dialogue then stays silent.
+        """
+        text = super()._extract_message(req)
+        return text if text and text.strip() else EMPTY_MESSAGE_PAYLOAD
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's routes, behind a check of every webhook request."""
