@@ -1,0 +1,61 @@
+"""Reading a Vietnamese name from a customer's answer, and addressing them by it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from vietcx.names import NEUTRAL, make_name, name_from_profile, parse_name_answer
+
+CASES = Path(__file__).parent / "data" / "name_answers.tsv"
+
+
+def load_cases() -> list[dict[str, str]]:
+    with open(CASES, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@pytest.mark.parametrize("case", load_cases(), ids=lambda c: c["text"])
+def test_name_answers(case: dict[str, str]) -> None:
+    answer = parse_name_answer(case["text"])
+    assert answer.declined == (case["declined"] == "yes")
+    if case["given"]:
+        assert answer.name is not None
+        assert (answer.name.given, answer.name.full, answer.name.honorific) == (
+            case["given"],
+            case["full"],
+            case["honorific"],
+        )
+    else:
+        assert answer.name is None
+
+
+def test_the_case_file_is_varied() -> None:
+    cases = load_cases()
+    assert len(cases) >= 30
+    assert sum(1 for c in cases if c["given"] and c["text"].isascii()) >= 10  # typed without diacritics
+    assert sum(1 for c in cases if not c["given"]) >= 10  # no name in the sentence
+
+
+def test_address_uses_the_given_name_never_the_family_name() -> None:
+    name = make_name(["Nguyễn", "Văn", "An"])
+    assert name.address == "anh An"
+    assert make_name(["Trần", "Thị", "Ngọc"]).address == "chị Ngọc"
+    assert make_name(["Minh"]).address == f"{NEUTRAL} Minh"
+
+
+@pytest.mark.parametrize(
+    "profile, address",
+    [("Trần Thị Ngọc", "chị Ngọc"), ("Ngọc Trần", "anh/chị Ngọc"), ("Lê Văn Tám 🌸", "anh Tám"),
+     ("nguyen van an", "anh An"), ("John Smith", "anh/chị Smith"), ("", None), ("🌸🌸", None)],
+)  # fmt: skip
+def test_profile_names(profile: str, address: str | None) -> None:
+    name = name_from_profile(profile)
+    assert (name.address if name else None) == address
+
+
+def test_hostile_answers_do_not_crash() -> None:
+    for text in ["", "   ", "😀", "<script>alert(1)</script>", "a" * 10_000, "1234567890"]:
+        parse_name_answer(text)
