@@ -23,6 +23,7 @@ from vietcx.normalize import fold
 NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "vietnamese_names.yml"
 NEUTRAL = "anh/chị"
 MAX_NAME_WORDS = 5
+MAX_WORD_CHARS = 20
 
 _SELF = r"(?P<pro>toi|minh|mk|mik|em|e|anh|a|chi|c|to|tui)"
 _NAME = r"(?P<name>.+)"
@@ -139,10 +140,11 @@ def _find_name(
 
 def name_from_profile(display_name: str) -> Name | None:
     """The name a channel's profile shows ("Trần Thị Ngọc", "Ngoc Tran 🌸"), when it is one."""
-    words = [w for w in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", display_name or ""))][
-        :MAX_NAME_WORDS
-    ]
-    if not words:
+    display_name = unicodedata.normalize("NFC", display_name or "")
+    if re.search(r"[<>{}]|https?:", display_name):
+        return None  # markup or a link is not a name
+    words = re.findall(r"[^\W\d_]+", display_name)[:MAX_NAME_WORDS]
+    if not words or any(len(word) > MAX_WORD_CHARS for word in words):
         return None
     by_position = _lexicon().by_position
     first_is_family = fold(words[0]) in by_position["family"]
@@ -172,6 +174,8 @@ def _name_words(fragment: str) -> list[str]:
         if not token[0].isalpha() or token.lower() in _STOP:
             break
         words.append(token)
+    if any(len(word) > MAX_WORD_CHARS for word in words):
+        return []
     return words if 0 < len(words) <= MAX_NAME_WORDS else []
 
 

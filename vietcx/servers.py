@@ -71,6 +71,11 @@ class Assistant:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
+    @property
+    def database_url(self) -> str:
+        """The product database the action server writes to."""
+        return self.env["VIETCX_DATABASE_URL"]
+
     def start(self) -> None:
         """Starts whichever of the two servers is not running and waits for both."""
         if "actions" not in self.processes:
@@ -82,7 +87,9 @@ class Assistant:
         if "rasa" not in self.processes:
             endpoints = self.workdir / "endpoints.yml"
             endpoints.write_text(
-                f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n', encoding="utf-8"
+                f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+                f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.workdir / "tracker.db"}"\n',
+                encoding="utf-8",
             )
             command = [
                 sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--enable-api",
@@ -153,7 +160,12 @@ def running_assistant(
     if not model.exists():
         raise FileNotFoundError(f"{model} is missing: run `make train` first")
     with tempfile.TemporaryDirectory(prefix="vietcx-") as workdir:
-        env = {**os.environ, **QUIET_ENV, **(extra_env or {})}
+        env = {
+            **os.environ,
+            **QUIET_ENV,
+            "VIETCX_DATABASE_URL": f"sqlite:///{Path(workdir) / 'vietcx.db'}",
+            **(extra_env or {}),
+        }
         assistant = Assistant(Path(workdir), model, env)
         try:
             assistant.start()

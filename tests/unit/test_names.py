@@ -49,7 +49,8 @@ def test_address_uses_the_given_name_never_the_family_name() -> None:
 @pytest.mark.parametrize(
     "profile, address",
     [("Trần Thị Ngọc", "chị Ngọc"), ("Ngọc Trần", "anh/chị Ngọc"), ("Lê Văn Tám 🌸", "anh Tám"),
-     ("nguyen van an", "anh An"), ("John Smith", "anh/chị Smith"), ("", None), ("🌸🌸", None)],
+     ("nguyen van an", "anh An"), ("John Smith", "anh/chị Smith"), ("", None), ("🌸🌸", None),
+     ("<b>Lan</b>", None), ("a" * 300, None), ("https://fb.com/lan", None)],
 )  # fmt: skip
 def test_profile_names(profile: str, address: str | None) -> None:
     name = name_from_profile(profile)

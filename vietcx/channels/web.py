@@ -62,6 +62,10 @@ class RestChannel(RestInput):
         text = super()._extract_message(req)
         return text if text and text.strip() else EMPTY_MESSAGE_PAYLOAD
 
+    def get_metadata(self, request: Request) -> dict[str, Any]:
+        """The sender's metadata plus the channel name, which actions record with the customer."""
+        return {**(super().get_metadata(request) or {}), "channel": self.name()}
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's routes, behind a check of every webhook request."""
         blueprint = super().blueprint(on_new_message)

@@ -1,0 +1,164 @@
+"""Who the customer is: session start, greeting by name, asking for and correcting the name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer
+from vietcx.store import profiles
+
+NAME_SLOTS = ("customer_name", "customer_address", "customer_honorific")
+
+
+def customer_key(tracker: Tracker) -> tuple[str, str]:
+    """(channel, channel user id) of the conversation, as set at session start."""
+    channel = tracker.get_slot("customer_channel") or tracker.get_latest_input_channel() or "rest"
+    return channel, tracker.get_slot("customer_id") or tracker.sender_id
+
+
+def name_slots(name: Name | None) -> list[EventType]:
+    """The slots that responses use to address the customer ("chị Ngọc" / "chị")."""
+    if name is None:
+        return [SlotSet("customer_name", None), SlotSet("customer_address", NEUTRAL),
+                SlotSet("customer_honorific", NEUTRAL)]  # fmt: skip
+    return [SlotSet("customer_name", name.full), SlotSet("customer_address", name.address),
+            SlotSet("customer_honorific", name.honorific)]  # fmt: skip
+
+
+class ActionSessionStart(Action):
+    """Starts a session knowing the customer: channel profile name first, then the stored one."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        customer = metadata.get("customer") if isinstance(metadata.get("customer"), dict) else {}
+        channel = str(metadata.get("channel") or tracker.get_latest_input_channel() or "rest")
+        user_id = str(customer.get("id") or tracker.sender_id)
+        display_name = str(customer.get("name") or "").strip() or None
+
+        profile, seen = profiles.start_conversation(channel, user_id, display_name)
+        name = profile.name if profile.name_source == "customer" else None
+        if name is None and display_name:
+            name = name_from_profile(display_name)
+            if name:
+                profiles.save_name(channel, user_id, name, source="channel")
+        name = name or profile.name
+
+        events: list[EventType] = [SessionStarted()]
+        events += [SlotSet(key, value) for key, value in _carried_slots(tracker, domain).items()]
+        events += [
+            SlotSet("customer_channel", channel),
+            SlotSet("customer_id", user_id),
+            SlotSet("returning_customer", seen),
+            SlotSet("name_declined", profile.name_declined),
+            SlotSet("name_requested", None),
+            SlotSet("name_answered", None),
+            *name_slots(name),
+            ActionExecuted("action_listen"),
+        ]
+        return events
+
+
+def _carried_slots(tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    """Slots carried over from the previous session, as Rasa's own session start does."""
+    if not domain.get("session_config", {}).get("carry_over_slots_to_new_session", True):
+        return {}
+    return {key: value for key, value in tracker.current_slot_values().items() if value is not None}
+
+
+class ActionGreet(Action):
+    """Greets by name (welcoming back a returning customer), or asks for the name once."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("customer_name"):
+            returning = tracker.get_slot("returning_customer")
+            dispatcher.utter_message(response="utter_welcome_back" if returning else "utter_greet_named")
+            return []
+        dispatcher.utter_message(response="utter_greet")
+        if tracker.get_slot("name_declined") or tracker.get_slot("name_requested"):
+            return []
+        return [SlotSet("name_requested", True), FollowupAction("name_form")]
+
+
+class ValidateNameForm(FormValidationAction):
+    """Reads the answer to "may I have your name?"; asks once, accepts a refusal."""
+
+    def name(self) -> str:
+        return "validate_name_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("name_answered"):
+            return []  # one answer, whatever it was: never ask twice
+        return domain_slots
+
+    async def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        answer = parse_name_answer(str(value or ""))
+        channel, user_id = customer_key(tracker)
+        slots: dict[str, Any] = {"name_answered": True, "customer_name": None}
+        if answer.name:
+            profiles.save_name(channel, user_id, answer.name, source="customer")
+            slots.update({event["name"]: event["value"] for event in name_slots(answer.name)})
+        elif answer.declined or (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            profiles.decline_name(channel, user_id)
+            slots["name_declined"] = True
+        return slots
+
+
+class ActionConfirmName(Action):
+    """After the name question: greet by the new name, or carry on politely without one."""
+
+    def name(self) -> str:
+        return "action_confirm_name"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("customer_name"):
+            dispatcher.utter_message(response="utter_greet_named")
+        elif tracker.get_slot("name_declined"):
+            dispatcher.utter_message(response="utter_name_declined")
+        else:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+        return []
+
+
+class ActionSetName(Action):
+    """The customer states or corrects their name mid-conversation ("không phải, tên mình là Lan")."""
+
+    def name(self) -> str:
+        return "action_set_name"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        answer = parse_name_answer(tracker.latest_message.get("text") or "")
+        if not answer.name:
+            dispatcher.utter_message(response="utter_name_unclear")
+            return []
+        channel, user_id = customer_key(tracker)
+        profiles.save_name(channel, user_id, answer.name, source="customer")
+        corrected = bool(tracker.get_slot("customer_name"))
+        events = [*name_slots(answer.name), SlotSet("name_declined", False)]
+        response = "utter_name_corrected" if corrected else "utter_name_noted"
+        dispatcher.utter_message(
+            response=response, customer_address=answer.name.address, customer_honorific=answer.name.honorific
+        )
+        return events

@@ -1,0 +1,57 @@
+"""Customer profiles in a real SQLite file: lifecycle, corrections, removal, additive migration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
+
+from vietcx.names import make_name
+from vietcx.store import profiles
+from vietcx.store.db import engine, migrate
+
+
+def test_profile_lifecycle(tmp_path: Path) -> None:
+    db = engine(f"sqlite:///{tmp_path / 'p.db'}")
+    assert profiles.get("zalo", "u1", db) is None
+    profile, seen = profiles.start_conversation("zalo", "u1", "Ngọc Trần", db)
+    assert not seen and profile.conversations == 1 and profile.display_name == "Ngọc Trần"
+    profiles.save_name("zalo", "u1", make_name(["Trần", "Thị", "Ngọc"]), source="customer", db=db)
+    profile, seen = profiles.start_conversation("zalo", "u1", db=db)
+    assert seen and profile.conversations == 2
+    assert profile.name and profile.name.address == "chị Ngọc" and profile.name_source == "customer"
+    # the same id on another channel is another customer
+    assert profiles.get("messenger", "u1", db) is None
+    profiles.save_name("zalo", "u1", make_name(["Lan"]), source="customer", db=db)
+    assert profiles.get("zalo", "u1", db).given_name == "Lan"
+    profiles.decline_name("web", "u2", db)
+    assert profiles.get("web", "u2", db).name_declined
+    assert profiles.forget("zalo", "u1", db) is True
+    assert profiles.get("zalo", "u1", db) is None
+    assert profiles.forget("zalo", "u1", db) is False
+
+
+def test_an_old_database_gets_new_columns(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    with old.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE customers (id INTEGER PRIMARY KEY, channel VARCHAR(32) NOT NULL, "
+                "channel_user_id VARCHAR(200) NOT NULL, display_name VARCHAR(200), "
+                "first_seen DATETIME NOT NULL, "
+                "last_seen DATETIME NOT NULL, conversations INTEGER NOT NULL, name_declined BOOLEAN NOT NULL)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO customers (channel, channel_user_id, display_name, first_seen, last_seen, "
+                "conversations, name_declined) "
+                "VALUES ('web', 'old', 'Hoa', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 3, 0)"
+            )
+        )
+    migrate(old)
+    columns = {c["name"] for c in inspect(old).get_columns("customers")}
+    assert {"given_name", "honorific", "name_source"} <= columns
+    profile = profiles.get("web", "old", old)
+    assert profile.conversations == 3 and profile.display_name == "Hoa" and profile.given_name is None

@@ -1,0 +1,82 @@
+"""Engine and schema of the product's database (SQLite by default, PostgreSQL by URL).
+
+The schema is created on first use and migrated additively: a column added to a table here is
+added to an existing database at start-up, so upgrading never needs a manual step.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.engine import Engine
+
+from vietcx.settings import database_url
+
+logger = logging.getLogger(__name__)
+metadata = MetaData()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("channel_user_id", String(200), nullable=False),
+    Column("display_name", String(200)),
+    Column("full_name", String(200)),
+    Column("given_name", String(100)),
+    Column("honorific", String(16)),
+    Column("name_source", String(16)),  # "customer" (told us) or "channel" (profile display name)
+    Column("name_declined", Boolean, nullable=False, default=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("conversations", Integer, nullable=False, default=0),
+    UniqueConstraint("channel", "channel_user_id", name="uq_customer_channel_user"),
+)
+
+
+@functools.lru_cache(maxsize=4)
+def engine(url: str | None = None) -> Engine:
+    """The engine for a URL (default: the configured one), with the schema ready."""
+    url = url or database_url()
+    created = create_engine(url, future=True, pool_pre_ping=True)
+    if created.dialect.name == "sqlite":
+        event.listen(created, "connect", _sqlite_pragmas)
+    migrate(created)
+    return created
+
+
+def _sqlite_pragmas(connection, _record) -> None:  # noqa: ANN001 (DB-API objects)
+    """WAL and a busy timeout: the Rasa server, the action server and the CLI share the file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def migrate(target: Engine) -> None:
+    """Creates missing tables and adds missing columns (additive migrations only)."""
+    metadata.create_all(target)
+    inspector = inspect(target)
+    with target.begin() as connection:
+        for table in metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=target.dialect)
+                    logger.info("Adding column %s.%s", table.name, column.name)
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
