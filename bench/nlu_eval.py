@@ -60,11 +60,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = read_tsv(args.data or HELD_OUT, "intent")
-    if not DEFAULT_MODEL.exists():
+    if not args.model.exists():
         subprocess.run([sys.executable, "-m", "rasa", "train", "--fixed-model-name", "assistant"], check=True)
 
     predicted, latencies = [], []
-    with running_assistant() as assistant:
+    with running_assistant(args.model) as assistant:
         assistant.parse("xin chào")  # warm-up
         for _, text in rows:
             started = time.perf_counter()
@@ -80,6 +80,7 @@ def main() -> None:
 
     result = {
         "data": str(args.data or HELD_OUT.relative_to(PROJECT)),
+        "model": str(args.model),
         "overall": scores(gold, predicted),
         "with_diacritics": subset(True),
         "without_diacritics": subset(False),
@@ -95,8 +96,8 @@ def main() -> None:
         "measured_at": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     if not args.data:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     for key in ("overall", "with_diacritics", "without_diacritics"):
         print(f"{key:20} {result[key]}")
     print(f"{'parse latency (ms)':20} {result['parse_latency_ms']}")
