@@ -58,6 +58,10 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, help="TSV with header intent<TAB>text (default: the held-out set)"
     )
+    parser.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help="trained model (default: make train's)"
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the figures")
     args = parser.parse_args()
     rows = read_tsv(args.data or HELD_OUT, "intent")
     if not args.model.exists():

@@ -8,6 +8,7 @@ goes through this one module so that training, parsing and search agree.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import yaml
 DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "shorthand.yml"
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+_WORD = re.compile(r"\w+")
 
 
 def nfc_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -78,3 +80,11 @@ def load_shorthand(path: str = str(DEFAULT_LEXICON)) -> dict[str, str]:
 def expand_shorthand(word: str, lexicon: dict[str, str]) -> str:
     """Full form of one chat word ("dc" → "được"); the word itself when it is not shorthand."""
     return lexicon.get(word.lower(), word)
+
+
+def expand_text(text: str, lexicon: dict[str, str] | None = None) -> str:
+    """A whole message with every shorthand word expanded ("sp ko dc" → "sản phẩm không được")."""
+    lexicon = load_shorthand() if lexicon is None else lexicon
+    return _WORD.sub(
+        lambda match: expand_shorthand(match.group(), lexicon), unicodedata.normalize("NFC", text)
+    )
