@@ -13,8 +13,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/assistant.tar.gz
-# what the trained model depends on (the FAQ knowledge base is read at run time, not trained)
-TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py -type f -not -name '*.pyc' 2>/dev/null)
+# what the trained model depends on (the knowledge base's answers are read at run time; its
+# questions teach the NLU what a shop question looks like)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/kb data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py vietcx/kb/loader.py -type f -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: run test setup train lint validate story-test unit e2e bench
 

@@ -14,13 +14,13 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
 from vietcx.normalize import fold
+from vietcx.settings import PROJECT
 
-NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "vietnamese_names.yml"
+NAMES_FILE = PROJECT / "data" / "lexicon" / "vietnamese_names.yml"
 NEUTRAL = "anh/chị"
 MAX_NAME_WORDS = 5
 MAX_WORD_CHARS = 20

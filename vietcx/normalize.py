@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from pathlib import Path
 
 import yaml
 
-DEFAULT_LEXICON = Path(__file__).resolve().parent.parent / "data" / "lexicon" / "shorthand.yml"
+from vietcx.settings import PROJECT
+
+DEFAULT_LEXICON = PROJECT / "data" / "lexicon" / "shorthand.yml"
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 _WORD = re.compile(r"\w+")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from typing import Any
 
 import requests
 
-PROJECT = Path(__file__).resolve().parent.parent
+from vietcx.settings import PROJECT, kb_file
+
 DEFAULT_MODEL = PROJECT / "models" / "assistant.tar.gz"
 QUIET_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
@@ -70,6 +72,11 @@ class Assistant:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def kb_file(self) -> Path:
+        """The action server's own copy of the knowledge base, which tests may edit."""
+        return Path(self.env["VIETCX_KB_FILE"])
 
     @property
     def database_url(self) -> str:
@@ -164,6 +171,7 @@ def running_assistant(
             **os.environ,
             **QUIET_ENV,
             "VIETCX_DATABASE_URL": f"sqlite:///{Path(workdir) / 'vietcx.db'}",
+            "VIETCX_KB_FILE": str(shutil.copy(kb_file(), Path(workdir) / "faq.yml")),
             **(extra_env or {}),
         }
         assistant = Assistant(Path(workdir), model, env)

@@ -3,6 +3,7 @@
 VIETCX_DATABASE_URL  SQLAlchemy URL of the product's database (customer profiles, surveys,
                      sentiment, escalations). Default: SQLite file var/vietcx.db in the project.
                      PostgreSQL: postgresql+psycopg2://user:password@host/dbname
+VIETCX_KB_FILE       the FAQ knowledge base file. Default: data/kb/faq.yml
 """
 
 from __future__ import annotations
@@ -21,3 +22,8 @@ def database_url() -> str:
         return url
     DEFAULT_DATABASE.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_DATABASE}"
+
+
+def kb_file() -> Path:
+    """The FAQ knowledge base that staff edit."""
+    return Path(os.environ.get("VIETCX_KB_FILE") or PROJECT / "data" / "kb" / "faq.yml")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -20,7 +19,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
+from vietcx.settings import PROJECT
+
+WEB_ROOT = PROJECT / "web"
 MAX_MESSAGE_CHARS = 10_000
 MAX_SENDER_CHARS = 200
 EMPTY_MESSAGE_PAYLOAD = "/nlu_fallback"

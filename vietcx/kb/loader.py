@@ -13,9 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from vietcx.settings import PROJECT
+from vietcx.settings import kb_file
 
-DEFAULT_KB = PROJECT / "data" / "kb" / "faq.yml"
 FIELDS = {"id", "title", "answer", "examples"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -38,8 +37,9 @@ class KnowledgeBaseError(ValueError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-def load(path: Path = DEFAULT_KB) -> list[Topic]:
+def load(path: Path | None = None) -> list[Topic]:
     """Reads and validates the file; raises KnowledgeBaseError naming each entry and field at fault."""
+    path = path or kb_file()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

@@ -1,0 +1,103 @@
+"""Answering shop questions from the live knowledge base, and asking whether that solved it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from vietcx.kb.loader import KnowledgeBaseError
+from vietcx.kb.search import KnowledgeBase, Match
+
+logger = logging.getLogger(__name__)
+KNOWLEDGE_BASE = KnowledgeBase()
+# load the model and the file in the background, so the first question is answered quickly
+threading.Thread(target=KNOWLEDGE_BASE.index, daemon=True).start()
+
+
+def choice_button(match: Match) -> dict[str, str]:
+    """A button that asks for one topic's answer."""
+    return {"title": match.topic.title, "payload": "/faq_choose" + json.dumps({"faq_topic": match.topic.id})}
+
+
+class ActionAnswerFaq(Action):
+    """Answers when one topic clearly matches, offers the close ones, or says it does not know."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        message = tracker.latest_message
+        try:
+            if (message.get("intent") or {}).get("name") == "faq_choose":
+                topic = KNOWLEDGE_BASE.topic(str(tracker.get_slot("faq_topic") or ""))
+                matches = [Match(topic, 1.0)] if topic else []
+                kind = "answer" if topic else "unknown"
+            else:
+                decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
+                kind, matches = decision.kind, decision.matches
+        except KnowledgeBaseError:
+            logger.exception("No usable knowledge base")
+            kind, matches = "unknown", []
+
+        if kind == "answer":
+            topic = matches[0].topic
+            dispatcher.utter_message(text=topic.answer)
+            dispatcher.utter_message(response="utter_ask_resolved")
+            return [
+                SlotSet("faq_topic", topic.id),
+                SlotSet("faq_state", "answered"),
+                SlotSet("faq_fallbacks", 0),
+            ]
+        if kind == "choose":
+            dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
+            candidates = [m.topic.id for m in matches]
+            return [
+                SlotSet("faq_topic", None),
+                SlotSet("faq_state", "choose"),
+                SlotSet("faq_candidates", candidates),
+            ]
+        dispatcher.utter_message(response="utter_faq_unknown")
+        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0) + 1
+        return [
+            SlotSet("faq_topic", None),
+            SlotSet("faq_state", "unknown"),
+            SlotSet("faq_fallbacks", fallbacks),
+        ]
+
+
+class ActionFaqResolved(Action):
+    """The customer says the answer solved their issue: mark it resolved in the conversation."""
+
+    def name(self) -> str:
+        return "action_faq_resolved"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_glad_resolved")
+        return [
+            SlotSet("issue_resolved", True),
+            SlotSet("resolved_topic", tracker.get_slot("faq_topic")),
+            SlotSet("faq_state", None),
+        ]
+
+
+class ActionFaqUnresolved(Action):
+    """The answer did not help: offer to rephrase or a person."""
+
+    def name(self) -> str:
+        return "action_faq_unresolved"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_faq_not_solved")
+        return [SlotSet("faq_state", None)]
