@@ -126,3 +126,13 @@ def bump(path: Path) -> None:
     """Makes sure the modification time moves even on coarse file systems."""
     later = time.time() + 2
     os.utime(path, (later, later))
+
+
+def test_kb_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vietcx.cli import main
+
+    assert main(["kb", "check", str(write(tmp_path / "good.yml", SMALL_KB))]) == 0
+    assert "OK, 3 topics, 12 example questions" in capsys.readouterr().out
+    bad = write(tmp_path / "bad.yml", SMALL_KB.replace("id: warranty", "id: shipping_time"))
+    assert main(["kb", "check", str(bad)]) == 1
+    assert "topic #2 (id 'shipping_time'): duplicate id" in capsys.readouterr().out
