@@ -118,7 +118,9 @@ def tune(folds: int = 5) -> dict:
             direct += gold is not None and decision.kind == "answer" and top == gold
         return right, direct
 
-    grid = itertools.product([0.3, 0.4, 0.5, 0.6], [0.05, 0.1, 0.2, 0.3], [0.1, 0.15, 0.2, 0.25, 0.3])
+    grid = itertools.product(
+        [0.2, 0.25, 0.3, 0.4, 0.5], [0.0, 0.02, 0.05, 0.1, 0.2], [0.1, 0.15, 0.2, 0.25, 0.3]
+    )
     candidates = [Thresholds(a, m, s) for a, m, s in grid if s <= a]
     best = max(candidates, key=outcome)
     right, direct = outcome(best)

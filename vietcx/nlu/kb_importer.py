@@ -32,16 +32,22 @@ class KnowledgeBaseImporter(TrainingDataImporter):
         domain_path: str | None = None,
         training_data_paths: Any = None,
         kb: str | None = None,
+        examples_per_topic: int = 30,
     ) -> None:
-        """`kb` is a path relative to the project root (default: VIETCX_KB_FILE or data/kb/faq.yml)."""
+        """`kb`: path relative to the project root (default: VIETCX_KB_FILE or data/kb/faq.yml).
+
+        `examples_per_topic` caps what the NLU trains on: enough to learn what a shop question
+        looks like, few enough to keep training short; the FAQ search itself uses them all.
+        """
         self._kb_file = PROJECT / kb if kb else kb_file()
+        self._per_topic = examples_per_topic
 
     def get_nlu_data(self, language: str | None = "vi") -> TrainingData:
         """One `faq` example per knowledge base question (the file must be valid to train)."""
         examples = [
             Message(data={TEXT: question, INTENT: FAQ_INTENT})
             for topic in load(self._kb_file)
-            for question in topic.examples
+            for question in topic.examples[: self._per_topic]
         ]
         return TrainingData(training_examples=examples)
 
