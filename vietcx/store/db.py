@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -46,6 +47,25 @@ customers = Table(
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("conversations", Integer, nullable=False, default=0),
     UniqueConstraint("channel", "channel_user_id", name="uq_customer_channel_user"),
+)
+
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("customer_id", String(200), nullable=False, index=True),
+    Column("topic", String(64)),  # the FAQ topic (or escalation) that was resolved
+    Column("resolved_by", String(16), nullable=False, default="faq"),  # faq | staff
+    Column("csat", Integer),
+    Column("ces", Integer),
+    Column("comment", Text),
+    Column("sentiment", Text),  # the conversation's sentiment summary (JSON) when available
+    Column("status", String(16), nullable=False),  # asked | partial | completed | skipped
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("answered_at", DateTime(timezone=True)),
 )
 
 

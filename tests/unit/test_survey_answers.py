@@ -1,0 +1,38 @@
+"""Typed survey answers read as scores, skips, or unreadable."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from vietcx.survey_answers import SKIP, parse_score
+
+CASES = Path(__file__).parent / "data" / "survey_answers.tsv"
+
+
+def cases() -> list[dict[str, str]]:
+    with open(CASES, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: f"{c['question']}:{c['text']}")
+def test_answers(case: dict[str, str]) -> None:
+    expected = {"skip": SKIP, "none": None}.get(case["expected"], case["expected"])
+    expected = int(expected) if isinstance(expected, str) and expected.isdigit() else expected
+    assert parse_score(case["question"], case["text"]) == expected
+
+
+def test_there_are_enough_varied_cases() -> None:
+    rows = cases()
+    assert len(rows) >= 40
+    assert {r["question"] for r in rows} == {"csat", "ces"}
+    assert sum(r["text"].isascii() and r["text"].isalpha() for r in rows) >= 5  # typed without diacritics
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "<script>alert(1)</script>", "a" * 10_000, "🙃" * 50, "đơn 123456 sao chưa giao"]
+)
+def test_hostile_answers_do_not_break_the_parser(text: str) -> None:
+    assert parse_score("csat", text) in (None, SKIP, 1, 2, 3, 4, 5)

@@ -1,0 +1,100 @@
+"""Survey responses (CSAT 1–5, CES 1–7, comment), each answer written the moment it is given."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Engine
+
+from vietcx.store.db import engine, surveys
+
+STATUSES = ("asked", "partial", "completed", "skipped")
+
+
+@dataclass(frozen=True)
+class SurveyFilter:
+    """Which responses an export or report covers (all when unset); dates are inclusive days, UTC."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    channel: str | None = None
+
+    def clause(self):  # noqa: ANN201 (an SQLAlchemy expression)
+        conditions = []
+        if self.start:
+            conditions.append(surveys.c.started_at >= self.start)
+        if self.end:
+            conditions.append(surveys.c.started_at < self.end + timedelta(days=1))
+        if self.channel:
+            conditions.append(surveys.c.channel == self.channel)
+        return and_(True, *conditions)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def start(sender_id: str, channel: str, customer_id: str, topic: str | None, resolved_by: str,
+          db: Engine | None = None) -> str:  # fmt: skip
+    """Records that a survey was asked; returns its id."""
+    survey_id = str(uuid.uuid4())
+    with (db or engine()).begin() as connection:
+        connection.execute(
+            surveys.insert().values(
+                id=survey_id, sender_id=sender_id, channel=channel, customer_id=customer_id, topic=topic,
+                resolved_by=resolved_by, status="asked", started_at=_now(),
+            )
+        )  # fmt: skip
+    return survey_id
+
+
+def record(survey_id: str, db: Engine | None = None, **answers: object) -> None:
+    """Stores answers (csat, ces, comment, status, sentiment) at once, in one transaction."""
+    values = dict(answers)
+    if any(key in values for key in ("csat", "ces", "comment")):
+        values["answered_at"] = _now()
+    with (db or engine()).begin() as connection:
+        connection.execute(update(surveys).where(surveys.c.id == survey_id).values(**values))
+
+
+def answered_recently(channel: str, customer_id: str, hours: float, db: Engine | None = None) -> bool:
+    """Whether this customer answered a survey in the last `hours` (they are not asked again)."""
+    since = _now() - timedelta(hours=hours)
+    query = select(surveys.c.id).where(
+        surveys.c.channel == channel,
+        surveys.c.customer_id == customer_id,
+        surveys.c.status.in_(("partial", "completed")),
+        surveys.c.answered_at >= since,
+    )
+    with (db or engine()).connect() as connection:
+        return connection.execute(query.limit(1)).first() is not None
+
+
+def get(survey_id: str, db: Engine | None = None) -> dict | None:
+    """One response as a dict."""
+    with (db or engine()).connect() as connection:
+        row = connection.execute(select(surveys).where(surveys.c.id == survey_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def count(where: SurveyFilter, db: Engine | None = None) -> int:
+    """How many responses match."""
+    from sqlalchemy import func
+
+    with (db or engine()).connect() as connection:
+        return connection.execute(
+            select(func.count()).select_from(surveys).where(where.clause())
+        ).scalar_one()
+
+
+def rows(where: SurveyFilter, db: Engine | None = None, batch: int = 5000) -> Iterator[list[dict]]:
+    """Matching responses, oldest first, in batches (exports stream instead of loading everything)."""
+    query = select(surveys).where(where.clause()).order_by(surveys.c.started_at, surveys.c.id)
+    with (db or engine()).connect() as connection:
+        result = connection.execution_options(stream_results=True).execute(query)
+        while chunk := result.fetchmany(batch):
+            yield [dict(row._mapping) for row in chunk]

@@ -1,0 +1,103 @@
+"""Reading a typed survey answer as a score: "5", "5 sao", "năm", "rất hài lòng", "hơi khó", "⭐⭐⭐⭐".
+
+CSAT is 1–5 (satisfaction), CES 1–7 (how easy it was). Customers click buttons, but as often type
+a number, a number word (with or without diacritics), a phrase, or an emoji; or ask to skip.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+from vietcx.normalize import fold
+
+SKIP = "skip"
+SCALES = {"csat": 5, "ces": 7}
+
+_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7}
+_PARTICLES = {
+    "a",
+    "ak",
+    "ah",
+    "ha",
+    "nha",
+    "nhe",
+    "nhi",
+    "shop",
+    "ad",
+    "admin",
+    "em",
+    "oi",
+    "luon",
+    "day",
+    "do",
+}
+_UNITS = {"sao", "diem"}  # "năm sao", "bảy điểm"
+_SKIP_WHOLE = {"bo qua", "thoi", "khong", "ko", "k", "khoi", "thoi khoi", "skip", "thoi bo qua", "khong can"}
+_SKIP_ANYWHERE = re.compile(r"\b(?:bo qua|skip|(?:khong|ko|k) (?:muon|can) (?:tra loi|danh gia|khao sat))\b")
+_PHRASES = {
+    "csat": {
+        "rat hai long": 5, "cuc ky hai long": 5, "tuyet voi": 5, "xuat sac": 5, "rat tot": 5, "qua tuyet": 5,
+        "hai long": 4, "ok": 4, "oke": 4, "on": 4, "tot": 4, "kha tot": 4,
+        "binh thuong": 3, "tam duoc": 3, "tam on": 3, "cung duoc": 3, "tam tam": 3,
+        "khong hai long": 2, "ko hai long": 2, "chua hai long": 2, "khong tot": 2,
+        "te": 2, "chan": 2, "kem": 2,
+        "rat khong hai long": 1, "rat te": 1, "qua te": 1, "te hai": 1, "rat kem": 1, "qua kem": 1,
+    },
+    "ces": {
+        "rat de": 7, "qua de": 7, "cuc ky de": 7, "rat de dang": 7, "sieu de": 7,
+        "de": 6, "de dang": 6,
+        "kha de": 5, "khong kho lam": 5, "ko kho lam": 5, "cung de": 5,
+        "binh thuong": 4, "tam duoc": 4,
+        "hoi kho": 3, "kha kho": 3, "hoi rac roi": 3,
+        "kho": 2, "kho khan": 2, "rac roi": 2,
+        "rat kho": 1, "qua kho": 1, "cuc ky kho": 1, "rat kho khan": 1,
+    },
+}  # fmt: skip
+_EMOJI = {
+    "csat": {
+        "😍": 5,
+        "🥰": 5,
+        "❤": 5,
+        "👍": 4,
+        "😊": 4,
+        "🙂": 4,
+        "😐": 3,
+        "😕": 2,
+        "😞": 2,
+        "😠": 1,
+        "😡": 1,
+        "👎": 1,
+    },
+    "ces": {"👍": 6},
+}
+_STARS = re.compile(r"[⭐★]")
+
+
+def parse_score(question: str, text: str) -> int | str | None:
+    """The score for `question` ("csat"/"ces"), SKIP to skip the survey, or None if unreadable."""
+    scale = SCALES[question]
+    raw = unicodedata.normalize("NFC", text or "").strip().lower()
+    words = [w for w in re.findall(r"[a-z]+", fold(raw)) if w not in _PARTICLES]
+    phrase = " ".join(words)
+    if phrase in _SKIP_WHOLE or _SKIP_ANYWHERE.search(fold(raw)):
+        return SKIP
+    number = re.search(r"\d+", raw)
+    if number:
+        value = int(number.group())
+        return value if 1 <= value <= scale else None
+    if question == "csat" and _STARS.search(raw):
+        stars = len(_STARS.findall(raw))
+        return stars if stars <= scale else None
+    known = _PHRASES[question]
+    if phrase in known:
+        return known[phrase]
+    if words and words[0] in _NUMBER_WORDS and (len(words) == 1 or (len(words) == 2 and words[1] in _UNITS)):
+        value = _NUMBER_WORDS[words[0]]
+        return value if value <= scale else None
+    close = difflib.get_close_matches(phrase, known, n=1, cutoff=0.85) if len(phrase) >= 5 else []
+    if close:
+        return known[close[0]]
+    emoji = [score for symbol, score in _EMOJI[question].items() if symbol in raw]
+    return emoji[0] if emoji else None
