@@ -86,6 +86,8 @@ class ActionFaqResolved(Action):
         return [
             SlotSet("issue_resolved", True),
             SlotSet("resolved_topic", tracker.get_slot("faq_topic")),
+            SlotSet("resolved_by", "faq"),
+            SlotSet("faq_topic", None),
             SlotSet("faq_state", None),
         ]
 

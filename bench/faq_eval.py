@@ -149,7 +149,7 @@ def main() -> None:
     if args.tune:
         print(json.dumps(tune(), indent=2))
         return
-    result = evaluate(read_tsv(args.data or HELD_OUT, "topic"))
+    result = evaluate(read_tsv(args.data or HELD_OUT, "topic", "question"))
     if not args.data:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

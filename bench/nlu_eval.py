@@ -30,13 +30,13 @@ HELD_OUT = PROJECT / "bench" / "data" / "nlu_heldout.tsv"
 RESULTS = PROJECT / "bench" / "results" / "nlu_eval.json"
 
 
-def read_tsv(path: Path, label: str) -> list[tuple[str, str]]:
-    """Rows of (label, text) from a TSV whose header names `label` and `text`."""
+def read_tsv(path: Path, label: str, text: str = "text") -> list[tuple[str, str]]:
+    """Rows of (label, text) from a TSV whose header names the two columns."""
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        if not reader.fieldnames or {label, "text"} - set(reader.fieldnames):
-            raise SystemExit(f"{path}: the header must be '{label}<TAB>text'")
-        return [(row[label].strip(), row["text"].strip()) for row in reader if row[label] and row["text"]]
+        if not reader.fieldnames or {label, text} - set(reader.fieldnames):
+            raise SystemExit(f"{path}: the header must be '{label}<TAB>{text}'")
+        return [(row[label].strip(), row[text].strip()) for row in reader if row[label] and row[text]]
 
 
 def scores(gold: list[str], predicted: list[str]) -> dict[str, float]:

@@ -1,0 +1,167 @@
+"""The short CSAT/CES survey after an issue is resolved: asked once, every answer stored at once."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.customer import customer_key
+from vietcx.store import surveys
+from vietcx.survey_answers import SKIP, parse_score
+
+QUESTIONS = {"csat_score": "csat", "ces_score": "ces"}
+SURVEY_SLOTS = (
+    "csat_score",
+    "ces_score",
+    "survey_comment",
+    "survey_reasks",
+    "survey_unanswered",
+    "survey_skipped",
+)
+
+
+def cooldown_hours() -> float:
+    """No new survey for a customer who was surveyed this recently (VIETCX_SURVEY_COOLDOWN_HOURS)."""
+    return float(os.environ.get("VIETCX_SURVEY_COOLDOWN_HOURS", "24"))
+
+
+class ActionOfferSurvey(Action):
+    """Starts the survey for a just-resolved issue, unless this customer was surveyed recently."""
+
+    def name(self) -> str:
+        return "action_offer_survey"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        topic = tracker.get_slot("resolved_topic")
+        if not tracker.get_slot("issue_resolved") or tracker.get_slot("surveyed_issue") == _issue_key(
+            tracker
+        ):
+            return []  # nothing newly resolved: at most one survey per resolved issue
+        channel, customer_id = customer_key(tracker)
+        if surveys.answered_recently(channel, customer_id, cooldown_hours()):
+            return [SlotSet("surveyed_issue", _issue_key(tracker))]
+        resolved_by = tracker.get_slot("resolved_by") or "faq"
+        survey_id = surveys.start(tracker.sender_id, channel, customer_id, topic, resolved_by)
+        dispatcher.utter_message(response="utter_survey_intro")
+        return [
+            *[SlotSet(slot, None) for slot in SURVEY_SLOTS],
+            SlotSet("survey_id", survey_id),
+            SlotSet("surveyed_issue", _issue_key(tracker)),
+            FollowupAction("survey_form"),
+        ]
+
+
+def _issue_key(tracker: Tracker) -> str:
+    """Identifies one resolution: the topic and the turn it was resolved in."""
+    resolved_at = next(
+        (
+            e.get("timestamp")
+            for e in reversed(tracker.events)
+            if e.get("event") == "slot" and e.get("name") == "issue_resolved"
+        ),
+        None,
+    )
+    return f"{tracker.get_slot('resolved_topic')}@{resolved_at}"
+
+
+class ValidateSurveyForm(FormValidationAction):
+    """Reads each answer, re-asks an unreadable one once, then moves on; "bỏ qua" ends the survey."""
+
+    def name(self) -> str:
+        return "validate_survey_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("survey_skipped"):
+            return []
+        unanswered = tracker.get_slot("survey_unanswered") or []
+        return [slot for slot in domain_slots if slot not in unanswered]
+
+    async def validate_csat_score(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._score("csat_score", value, dispatcher, tracker)
+
+    async def validate_ces_score(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._score("ces_score", value, dispatcher, tracker)
+
+    async def validate_survey_comment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not text or parse_score("csat", text) == SKIP:
+            return {"survey_comment": "-"}  # no comment: the question is answered all the same
+        surveys.record(tracker.get_slot("survey_id"), comment=text[:2000])
+        return {"survey_comment": text[:2000]}
+
+    def _score(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        survey_id = tracker.get_slot("survey_id")
+        score = _button_score(tracker) or parse_score(QUESTIONS[slot], str(value or ""))
+        if score == SKIP:
+            answered = any(tracker.get_slot(s) is not None for s in QUESTIONS if s != slot)
+            surveys.record(survey_id, status="partial" if answered else "skipped")
+            return {slot: None, "survey_skipped": True}
+        if score is None:
+            if not tracker.get_slot("survey_reasks"):
+                dispatcher.utter_message(response="utter_survey_reask")
+                return {slot: None, "survey_reasks": 1}
+            unanswered = [*(tracker.get_slot("survey_unanswered") or []), slot]
+            return {slot: None, "survey_reasks": None, "survey_unanswered": unanswered}
+        surveys.record(survey_id, status="partial", **{QUESTIONS[slot]: int(score)})
+        return {slot: float(score), "survey_reasks": None}
+
+
+def _button_score(tracker: Tracker) -> int | None:
+    """The score of a clicked button (intent survey_answer with entity score)."""
+    if (tracker.latest_message.get("intent") or {}).get("name") != "survey_answer":
+        return None
+    value = next(tracker.get_latest_entity_values("score"), None)
+    return int(value) if str(value or "").isdigit() else None
+
+
+class ActionSurveyDone(Action):
+    """Closes the survey: completed when both scores were given, and thanks the customer by name."""
+
+    def name(self) -> str:
+        return "action_survey_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        survey_id = tracker.get_slot("survey_id")
+        if tracker.get_slot("survey_skipped"):
+            dispatcher.utter_message(response="utter_survey_skipped")
+        else:
+            complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
+            if survey_id:
+                surveys.record(survey_id, status="completed" if complete else "partial")
+            dispatcher.utter_message(response="utter_survey_thanks")
+        return [SlotSet("survey_id", None)]
+
+
+class ActionStopSurvey(Action):
+    """The customer turned to something else mid-survey: keep what was answered, ask no more."""
+
+    def name(self) -> str:
+        return "action_stop_survey"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        survey_id = tracker.get_slot("survey_id")
+        if survey_id:
+            answered = any(tracker.get_slot(s) is not None for s in QUESTIONS)
+            surveys.record(survey_id, status="partial" if answered else "skipped")
+        return [SlotSet("survey_id", None), SlotSet("requested_slot", None)]
