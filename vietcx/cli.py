@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from vietcx.kb.loader import KnowledgeBaseError, load
-from vietcx.settings import kb_file
+from vietcx.reports.surveys import FORMATS, export, report, table
+from vietcx.settings import PROJECT, kb_file
 from vietcx.store import profiles
+from vietcx.store.surveys import SurveyFilter
 from vietcx.store.tracker import delete_conversations
 
 
@@ -37,6 +40,41 @@ def kb_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _survey_filter(args: argparse.Namespace) -> SurveyFilter:
+    return SurveyFilter(start=args.start, end=args.end, channel=args.channel)
+
+
+def export_surveys(args: argparse.Namespace) -> int:
+    """Writes survey responses to a CSV, XLSX or JSON file (personal data masked by default)."""
+    written = export(_survey_filter(args), args.format, args.out, include_pii=args.include_pii)
+    print(
+        f"{written} survey responses written to {args.out}"
+        + ("" if args.include_pii else " (personal data masked)")
+    )
+    return 0
+
+
+def report_surveys(args: argparse.Namespace) -> int:
+    """Prints CSAT/CES figures per channel and topic and saves the charts."""
+    result = report(_survey_filter(args), args.out)
+    print(table(result))
+    print("\ncharts: " + ", ".join(result["charts"]))
+    return 0
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-11-30") from error
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=_day, help="first day, e.g. 2026-11-01 (UTC)")
+    parser.add_argument("--to", dest="end", type=_day, help="last day, included")
+    parser.add_argument("--channel", help="rest, web, zalo or messenger")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses the command line and runs one command."""
     parser = argparse.ArgumentParser(prog="python -m vietcx", description=__doc__)
@@ -53,6 +91,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     check = kb.add_parser("check", help="validate a knowledge base file (default: the one in use)")
     check.add_argument("file", nargs="?", type=Path, default=None)
     check.set_defaults(run=kb_check)
+
+    exports = commands.add_parser("export", help="export data").add_subparsers(dest="what", required=True)
+    survey_export = exports.add_parser("surveys", help="survey responses")
+    _add_filters(survey_export)
+    survey_export.add_argument("--format", choices=FORMATS, default="csv")
+    survey_export.add_argument("--out", type=Path, required=True, help="the file to write")
+    survey_export.add_argument(
+        "--include-pii", action="store_true", help="keep names, phones, e-mails and ids"
+    )
+    survey_export.set_defaults(run=export_surveys)
+
+    reports = commands.add_parser("report", help="print figures and save charts").add_subparsers(
+        dest="what", required=True
+    )
+    survey_report = reports.add_parser("surveys", help="CSAT and CES per channel and topic")
+    _add_filters(survey_report)
+    survey_report.add_argument(
+        "--out", type=Path, default=PROJECT / "var" / "reports", help="folder for the charts"
+    )
+    survey_report.set_defaults(run=report_surveys)
 
     args = parser.parse_args(argv)
     return args.run(args)

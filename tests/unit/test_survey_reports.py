@@ -1,0 +1,115 @@
+"""Survey storage, exports and metrics on a real SQLite file with known rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import update
+
+from vietcx.cli import main
+from vietcx.names import make_name
+from vietcx.reports.surveys import COLUMNS, export, metrics, report
+from vietcx.store import profiles, surveys
+from vietcx.store.db import engine
+from vietcx.store.db import surveys as table
+
+# (channel, customer, topic, csat, ces, comment, status, day of November 2026)
+ROWS = [
+    ("zalo", "z1", "warranty", 5, 7, "Rất tốt, gọi mình 0912345678 nhé", "completed", 3),
+    ("zalo", "z2", "warranty", 4, 6, None, "completed", 10),
+    ("zalo", "z3", "shipping_time", 2, 3, "Chị Ngọc thấy hơi chậm", "completed", 20),
+    ("web", "w1", "shipping_time", 3, None, None, "partial", 15),
+    ("web", "w2", "installment", None, None, None, "skipped", 25),
+    ("messenger", "m1", "warranty", 1, 2, "mail an@gmail.com", "completed", 28),
+    ("web", "w3", "warranty", 5, 5, None, "completed", 2),  # December: outside the November filter
+]
+
+
+@pytest.fixture()
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    url = f"sqlite:///{tmp_path / 'surveys.db'}"
+    monkeypatch.setenv("VIETCX_DATABASE_URL", url)
+    database = engine(url)
+    profiles.save_name("zalo", "z3", make_name(["Trần", "Thị", "Ngọc"]), source="customer", db=database)
+    for number, (channel, customer, topic, csat, ces, comment, status, day) in enumerate(ROWS):
+        survey_id = surveys.start(f"sender-{customer}", channel, customer, topic, "faq", db=database)
+        answers = {k: v for k, v in {"csat": csat, "ces": ces, "comment": comment}.items() if v is not None}
+        surveys.record(survey_id, db=database, status=status, **answers)
+        month = 12 if number == len(ROWS) - 1 else 11
+        when = datetime(2026, month, day, 9, 0, tzinfo=timezone.utc)
+        with database.begin() as connection:
+            connection.execute(update(table).where(table.c.id == survey_id).values(started_at=when))
+    return database
+
+
+NOVEMBER = surveys.SurveyFilter(
+    datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 30, tzinfo=timezone.utc)
+)
+
+
+def test_metrics_match_a_hand_computation(db) -> None:  # noqa: ANN001
+    frame = pd.DataFrame([{"csat": r[3], "ces": r[4]} for r in ROWS[:6]], dtype="float")
+    result = metrics(frame)
+    # CSAT answers 5,4,2,3,1 → 2 of 5 are 4–5 = 40 %; CES answers 7,6,3,2 → mean 4.5
+    # answered: 5 of 6 asked (the skipped one answered nothing)
+    assert result["csat_score"] == 40.0
+    assert result["mean_ces"] == 4.5
+    assert result["answered"] == 5 and result["asked"] == 6 and result["response_rate"] == round(5 / 6, 4)
+    assert result["csat_distribution"] == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1}
+    assert result["ces_distribution"] == {1: 0, 2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: 1}
+
+
+def test_report_per_channel_and_topic_with_charts(db, tmp_path: Path) -> None:  # noqa: ANN001
+    result = report(NOVEMBER, tmp_path / "charts", db)
+    assert result["overall"]["asked"] == 6
+    assert result["by_channel"]["zalo"]["csat_score"] == round(2 / 3 * 100, 1)  # 5, 4, 2
+    assert result["by_topic"]["warranty"]["mean_ces"] == 5.0  # 7, 6, 2
+    for chart in result["charts"]:
+        assert Path(chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_exports_hold_exactly_the_filtered_rows_masked(db, tmp_path: Path, fmt: str) -> None:  # noqa: ANN001
+    out = tmp_path / f"surveys.{fmt}"
+    assert (
+        export(surveys.SurveyFilter(NOVEMBER.start, NOVEMBER.end, "zalo"), fmt, out, db=db, progress=False)
+        == 3
+    )
+    if fmt == "csv":
+        frame = pd.read_csv(out, encoding="utf-8-sig")
+    elif fmt == "xlsx":
+        frame = pd.read_excel(out)
+        assert load_workbook(out).sheetnames == ["surveys"]
+    else:
+        frame = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+    assert list(frame.columns) == COLUMNS
+    assert sorted(frame["csat"].tolist()) == [2, 4, 5]
+    text = " ".join(str(v) for v in frame["comment"].tolist())
+    assert "0912345678" not in text and "[số điện thoại]" in text
+    assert "Ngọc" not in text and "[tên]" in text
+    assert not set(frame["customer_id"]) & {"z1", "z2", "z3"}
+
+
+def test_export_with_pii_keeps_it(db, tmp_path: Path) -> None:  # noqa: ANN001
+    out = tmp_path / "all.csv"
+    assert export(NOVEMBER, "csv", out, include_pii=True, db=db, progress=False) == 6
+    frame = pd.read_csv(out, encoding="utf-8-sig")
+    assert "mail an@gmail.com" in frame["comment"].tolist()
+    assert {"z1", "w1", "m1"} <= set(frame["customer_id"])
+
+
+def test_cli_export_and_report(db, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    out = tmp_path / "cli.json"
+    assert main(["export", "surveys", "--from", "2026-11-01", "--to", "2026-11-30", "--channel", "web",
+                 "--format", "json", "--out", str(out)]) == 0  # fmt: skip
+    assert len(json.loads(out.read_text(encoding="utf-8"))) == 2
+    assert (
+        main(["report", "surveys", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(tmp_path)]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "channel=zalo" in printed and "topic=warranty" in printed and "csat_distribution.png" in printed

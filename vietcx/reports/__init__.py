@@ -1,0 +1,1 @@
+"""Exports and reports: read-only views of the product's database."""

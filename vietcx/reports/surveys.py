@@ -1,0 +1,204 @@
+"""Survey exports (CSV/XLSX/JSON, streamed, personal data masked) and the CSAT/CES report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+from tqdm import tqdm
+
+from vietcx.privacy import mask_id, mask_text
+from vietcx.store import profiles, surveys
+from vietcx.store.db import engine
+
+COLUMNS = ["id", "started_at", "answered_at", "channel", "sender_id", "customer_id", "topic", "resolved_by",
+           "status", "csat", "ces", "comment", "sentiment"]  # fmt: skip
+FORMATS = ("csv", "xlsx", "json")
+
+
+def _export_rows(where: surveys.SurveyFilter, include_pii: bool, db: Engine) -> Iterator[list[dict]]:
+    """Batches of rows ready to write: masked unless asked otherwise, timestamps as ISO text."""
+    for batch in surveys.rows(where, db):
+        names = (
+            {} if include_pii else profiles.names_of({(r["channel"], r["customer_id"]) for r in batch}, db)
+        )
+        for row in batch:
+            for key in ("started_at", "answered_at"):
+                row[key] = row[key].isoformat() if isinstance(row[key], datetime) else row[key]
+            if not include_pii:
+                row["comment"] = mask_text(
+                    row["comment"], names.get((row["channel"], row["customer_id"]), ())
+                )
+                row["sender_id"], row["customer_id"] = mask_id(row["sender_id"]), mask_id(row["customer_id"])
+        yield [{column: row[column] for column in COLUMNS} for row in batch]
+
+
+def export(
+    where: surveys.SurveyFilter, fmt: str, out: Path, include_pii: bool = False,
+    db: Engine | None = None, progress: bool = True,
+) -> int:  # fmt: skip
+    """Writes the matching responses to `out`; returns how many. Streams, so size is no problem."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    db = db or engine()
+    total = surveys.count(where, db)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with tqdm(total=total, unit="rows", disable=not progress, desc=f"export {out.name}") as bar:
+        writer = _WRITERS[fmt](out)
+        for batch in _export_rows(where, include_pii, db):
+            writer.send(batch)
+            written += len(batch)
+            bar.update(len(batch))
+        writer.close()
+    return written
+
+
+def _csv_writer(out: Path):  # noqa: ANN202 (a generator fed with batches)
+    with open(out, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel shows Vietnamese right
+        table = csv.DictWriter(handle, fieldnames=COLUMNS)
+        table.writeheader()
+        try:
+            while True:
+                table.writerows((yield))
+        except GeneratorExit:
+            pass
+
+
+def _json_writer(out: Path):  # noqa: ANN202
+    with open(out, "w", encoding="utf-8") as handle:
+        handle.write("[")
+        first = True
+        try:
+            while True:
+                for row in (yield):
+                    handle.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+                    first = False
+        except GeneratorExit:
+            handle.write("\n]\n")
+
+
+def _xlsx_writer(out: Path):  # noqa: ANN202
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("surveys")
+    sheet.append(COLUMNS)
+    try:
+        while True:
+            for row in (yield):
+                sheet.append([row[column] for column in COLUMNS])
+    except GeneratorExit:
+        book.save(out)
+
+
+def _started(factory):  # noqa: ANN001, ANN202
+    def start(out: Path):  # noqa: ANN202
+        generator = factory(out)
+        next(generator)
+        return generator
+
+    return start
+
+
+_WRITERS = {"csv": _started(_csv_writer), "json": _started(_json_writer), "xlsx": _started(_xlsx_writer)}
+
+
+def load_frame(where: surveys.SurveyFilter, db: Engine | None = None) -> pd.DataFrame:
+    """The matching responses' numbers (no personal data) as a DataFrame."""
+    frames = [
+        pd.DataFrame(batch, columns=COLUMNS)[["channel", "topic", "status", "csat", "ces", "started_at"]]
+        for batch in surveys.rows(where, db or engine())
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["channel", "topic", "status", "csat", "ces", "started_at"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def metrics(frame: pd.DataFrame) -> dict:
+    """CSAT score (% of 4–5 answers), mean CES, distributions, response rate (answered / asked)."""
+    csat = frame["csat"].dropna().astype(int)
+    ces = frame["ces"].dropna().astype(int)
+    answered = int((frame["csat"].notna() | frame["ces"].notna()).sum())
+    return {
+        "asked": len(frame),
+        "answered": answered,
+        "response_rate": round(answered / len(frame), 4) if len(frame) else None,
+        "csat_score": round(float((csat >= 4).mean() * 100), 1) if len(csat) else None,
+        "mean_ces": round(float(ces.mean()), 2) if len(ces) else None,
+        "csat_distribution": {n: int((csat == n).sum()) for n in range(1, 6)},
+        "ces_distribution": {n: int((ces == n).sum()) for n in range(1, 8)},
+    }
+
+
+def report(where: surveys.SurveyFilter, out_dir: Path, db: Engine | None = None) -> dict:
+    """Overall, per channel and per topic metrics; prints tables and saves PNG charts in `out_dir`."""
+    frame = load_frame(where, db)
+    overall = metrics(frame)
+    by = {
+        key: {str(value): metrics(group) for value, group in frame.groupby(frame[key].fillna("-"))}
+        for key in ("channel", "topic")
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = _charts(overall, by, out_dir)
+    return {"overall": overall, "by_channel": by["channel"], "by_topic": by["topic"], "charts": charts}
+
+
+def table(result: dict) -> str:
+    """The report as text tables."""
+    rows = [{"group": "all", **_flat(result["overall"])}]
+    rows += [{"group": f"channel={k}", **_flat(v)} for k, v in result["by_channel"].items()]
+    rows += [{"group": f"topic={k}", **_flat(v)} for k, v in result["by_topic"].items()]
+    distribution = (
+        pd.DataFrame(
+            {
+                "CSAT": pd.Series(result["overall"]["csat_distribution"]),
+                "CES": pd.Series(result["overall"]["ces_distribution"]),
+            }
+        )
+        .fillna(0)
+        .astype(int)
+    )
+    return pd.DataFrame(rows).to_string(index=False) + "\n\nanswers per score:\n" + distribution.to_string()
+
+
+def _flat(m: dict) -> dict:
+    return {k: m[k] for k in ("asked", "answered", "response_rate", "csat_score", "mean_ces")}
+
+
+def _charts(overall: dict, by: dict, out_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for name, data, title in [
+        ("csat_distribution.png", overall["csat_distribution"], "CSAT: số câu trả lời theo điểm (1–5)"),
+        ("ces_distribution.png", overall["ces_distribution"], "CES: số câu trả lời theo điểm (1–7)"),
+        (
+            "csat_by_channel.png",
+            {k: v["csat_score"] or 0 for k, v in by["channel"].items()},
+            "CSAT (% hài lòng) theo kênh",
+        ),
+        (
+            "csat_by_topic.png",
+            {k: v["csat_score"] or 0 for k, v in by["topic"].items()},
+            "CSAT (% hài lòng) theo chủ đề",
+        ),
+    ]:
+        figure, axes = plt.subplots(figsize=(8, 4.5))
+        axes.bar([str(k) for k in data], list(data.values()), color="#0a6cff")
+        axes.set_title(title)
+        axes.tick_params(axis="x", labelrotation=45 if len(data) > 7 else 0)
+        figure.tight_layout()
+        path = out_dir / name
+        figure.savefig(path, dpi=100)
+        plt.close(figure)
+        paths.append(str(path))
+    return paths
