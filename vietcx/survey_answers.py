@@ -34,7 +34,8 @@ _PARTICLES = {
     "do",
 }
 _UNITS = {"sao", "diem"}  # "năm sao", "bảy điểm"
-_SKIP_WHOLE = {"bo qua", "thoi", "khong", "ko", "k", "khoi", "thoi khoi", "skip", "thoi bo qua", "khong can"}
+_SKIP_WHOLE = {"bo qua", "thoi", "khong", "ko", "k", "khoi", "thoi khoi", "skip", "thoi bo qua", "khong can",
+               "khong co", "ko co", "khong co gi", "ko co gi", "het", "khong gop y"}  # fmt: skip
 _SKIP_ANYWHERE = re.compile(r"\b(?:bo qua|skip|(?:khong|ko|k) (?:muon|can) (?:tra loi|danh gia|khao sat))\b")
 _PHRASES = {
     "csat": {
