@@ -83,12 +83,13 @@ class ActionFaqResolved(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_glad_resolved")
+        if not tracker.get_slot("faq_topic"):
+            return []  # already marked (a second "thanks"): one resolution, one survey
         return [
             SlotSet("issue_resolved", True),
             SlotSet("resolved_topic", tracker.get_slot("faq_topic")),
             SlotSet("resolved_by", "faq"),
             SlotSet("faq_topic", None),
-            SlotSet("faq_state", None),
         ]
 
 
