@@ -1,0 +1,169 @@
+"""Sentiment of every customer message: negative / neutral / positive, with a confidence.
+
+underthesea's sentiment model downloads its weights at run time, which cannot work here, so the
+product trains its own with `rasa train`: a logistic regression over the multilingual-e5-small
+sentence embedding and character 2–5-grams of the folded text (robust to missing diacritics),
+from the labelled file `data/sentiment/train.tsv` (each text also as typed without diacritics).
+The result is stored with the message (`parse_data["sentiment"]`), hence in the tracker.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import joblib
+import scipy.sparse as sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
+from vietcx.normalize import expand_text, fold
+from vietcx.settings import PROJECT
+
+SENTIMENT = "sentiment"
+LABELS = ("negative", "neutral", "positive")
+MAX_CHARS = 2000  # the feeling of a message shows early; longer texts are cut for speed
+
+
+def read_labelled(path: Path) -> list[tuple[str, str]]:
+    """(label, text) rows of a `label<TAB>text` file."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = [
+            (r["label"].strip(), r["text"].strip())
+            for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        ]
+    unknown = {label for label, _ in rows} - set(LABELS)
+    if unknown:
+        raise ValueError(f"{path}: unknown labels {sorted(unknown)}; use {', '.join(LABELS)}")
+    return [(label, text) for label, text in rows if text]
+
+
+class SentimentModel:
+    """The features and classifier, usable outside Rasa (benchmarks, tests)."""
+
+    def __init__(self, model_name: str, c: float = 4.0) -> None:
+        self._embedder = load_model(model_name)
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
+        self._classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+    def _features(self, texts: list[str], fit: bool = False) -> sparse.csr_matrix:
+        expanded = [expand_text(t[:MAX_CHARS]) for t in texts]
+        folded = [fold(t) for t in expanded]
+        chars = self._chars.fit_transform(folded) if fit else self._chars.transform(folded)
+        return sparse.hstack([sparse.csr_matrix(embed(self._embedder, expanded)), chars]).tocsr()
+
+    def fit(self, rows: list[tuple[str, str]]) -> SentimentModel:
+        texts = [text for _, text in rows]
+        labels = [label for label, _ in rows]
+        texts, labels = texts + [fold(t) for t in texts], labels + labels
+        self._classifier.fit(self._features(texts, fit=True), labels)
+        return self
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Per text: label, confidence and the probability of every label."""
+        results = []
+        present = [i for i, t in enumerate(texts) if t and t.strip()]
+        probabilities = (
+            self._classifier.predict_proba(self._features([texts[i] for i in present])) if present else []
+        )
+        by_index = dict(zip(present, probabilities, strict=True))
+        for index in range(len(texts)):
+            if index not in by_index:
+                results.append({"label": "neutral", "confidence": 1.0, "scores": {"neutral": 1.0}})
+                continue
+            scores = {
+                str(c): round(float(p), 4)
+                for c, p in zip(self._classifier.classes_, by_index[index], strict=True)
+            }
+            best = max(scores, key=scores.get)
+            results.append({"label": best, "confidence": scores[best], "scores": scores})
+        return results
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_embedder"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SentimentClassifier(GraphComponent):
+    """Labels every message's sentiment (see module docstring)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The labelled file (relative to the project) and the embedding model."""
+        return {"training_file": "data/sentiment/train.tsv", "model": str(DEFAULT_MODEL_DIR), "C": 4.0}
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Retrain when the labelled file changes (Rasa does not see it otherwise)."""
+        path = PROJECT / config["training_file"]
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        storage: ModelStorage,
+        resource: Resource,
+        model: SentimentModel | None = None,
+    ) -> None:
+        self._config, self._storage, self._resource, self._model = config, storage, resource, model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentimentClassifier:
+        """An untrained classifier."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Trains on the labelled file (not on the intent examples) and stores the model."""
+        rows = read_labelled(PROJECT / self._config["training_file"])
+        self._model = SentimentModel(str(self._config["model"]), float(self._config["C"])).fit(rows)
+        with self._storage.write_to(self._resource) as folder:
+            joblib.dump(self._model, Path(folder) / "sentiment.joblib")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentimentClassifier:
+        """Loads the stored classifier and reattaches the shared embedding model."""
+        with model_storage.read_from(resource) as folder:
+            model: SentimentModel = joblib.load(Path(folder) / "sentiment.joblib")
+        model._embedder = load_model(str(config["model"]))
+        return cls(config, model_storage, resource, model)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Adds `sentiment` to every message's parse data."""
+        if self._model is None:
+            return messages
+        texts = [m.get(TEXT) if isinstance(m.get(TEXT), str) else "" for m in messages]
+        for message, result in zip(messages, self._model.predict(texts), strict=True):
+            if isinstance(message.get(TEXT), str):
+                message.set(SENTIMENT, result, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Nothing to add to the intent examples."""
+        return training_data
