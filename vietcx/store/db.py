@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -66,6 +67,68 @@ surveys = Table(
     Column("status", String(16), nullable=False),  # asked | partial | completed | skipped
     Column("started_at", DateTime(timezone=True), nullable=False, index=True),
     Column("answered_at", DateTime(timezone=True)),
+)
+
+
+message_sentiment = Table(
+    "message_sentiment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("session_started_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("text", Text),
+    Column("intent", String(64)),
+    Column("topic", String(64)),  # the FAQ topic the conversation was about at that point
+    Column("label", String(16), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("score", Float, nullable=False),  # P(positive) − P(negative), from −1 to 1
+    UniqueConstraint("sender_id", "sent_at", "text", name="uq_message_sentiment"),
+)
+
+conversation_sentiment = Table(
+    "conversation_sentiment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("session_started_at", DateTime(timezone=True), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("customer_id", String(200)),
+    Column("topic", String(64)),
+    Column("messages", Integer, nullable=False),
+    Column("negative", Integer, nullable=False),
+    Column("neutral", Integer, nullable=False),
+    Column("positive", Integer, nullable=False),
+    Column("mean_score", Float, nullable=False),
+    Column("trend", Float, nullable=False),  # mean score of the last third − of the first third
+    Column("most_negative_text", Text),
+    Column("most_negative_score", Float),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_message_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("ended", Boolean, nullable=False, default=False),  # idle or followed by a new session
+    UniqueConstraint("sender_id", "session_started_at", name="uq_conversation_sentiment"),
+)
+
+# how far the sentiment sweep has read Rasa's tracker store
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# conversations staff should look at (e.g. two strongly negative messages in a row)
+flags = Table(
+    "flags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("customer_id", String(200)),
+    Column("reason", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True)),
 )
 
 

@@ -38,17 +38,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def start(sender_id: str, channel: str, customer_id: str, topic: str | None, resolved_by: str,
-          db: Engine | None = None) -> str:  # fmt: skip
+def start(
+    sender_id: str,
+    channel: str,
+    customer_id: str,
+    topic: str | None,
+    resolved_by: str,
+    db: Engine | None = None,
+) -> str:
     """Records that a survey was asked; returns its id."""
     survey_id = str(uuid.uuid4())
     with (db or engine()).begin() as connection:
         connection.execute(
             surveys.insert().values(
-                id=survey_id, sender_id=sender_id, channel=channel, customer_id=customer_id, topic=topic,
-                resolved_by=resolved_by, status="asked", started_at=_now(),
+                id=survey_id,
+                sender_id=sender_id,
+                channel=channel,
+                customer_id=customer_id,
+                topic=topic,
+                resolved_by=resolved_by,
+                status="asked",
+                started_at=_now(),
             )
-        )  # fmt: skip
+        )
     return survey_id
 
 

@@ -1,0 +1,28 @@
+"""Reacting to an angry customer: empathy, the offer of a person, and a flag for staff review."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.customer import customer_key
+from vietcx.store import sentiment
+
+NEGATIVE_SENTIMENT = "negative_sentiment"
+
+
+class ActionSentimentHandoff(Action):
+    """Two strongly negative messages in a row (see vietcx.dialogue.sentiment_policy)."""
+
+    def name(self) -> str:
+        return "action_sentiment_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        channel, customer_id = customer_key(tracker)
+        sentiment.flag(tracker.sender_id, channel, customer_id, NEGATIVE_SENTIMENT)
+        dispatcher.utter_message(response="utter_sentiment_empathy")
+        return []

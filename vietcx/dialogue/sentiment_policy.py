@@ -1,0 +1,83 @@
+"""A policy that reacts to an angry customer: two strongly negative messages in a row.
+
+Rules cannot see the sentiment of messages; a policy sees the whole tracker. When the last two
+customer messages are both negative with at least `threshold` confidence, and the assistant has
+not already reacted to them, it predicts `action` (an empathetic reply, the offer of a person and
+a review flag for staff) with full confidence and a priority above the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class NegativeSentimentPolicy(Policy):
+    """Predicts the empathy action after consecutive strongly negative messages."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Above RulePolicy (6) so that it wins a tie."""
+        return {"priority": 7, "threshold": 0.7, "in_a_row": 2, "action": "action_sentiment_handoff"}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        """Keeps the thresholds."""
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self._threshold = float(config["threshold"])
+        self._in_a_row = int(config["in_a_row"])
+        self._action = str(config["action"])
+
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
+        """Nothing to learn: the sentiment classifier did that."""
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Full confidence in the empathy action right after the second angry message, else nothing."""
+        probabilities = self._default_predictions(domain)
+        if tracker.latest_action_name == ACTION_LISTEN_NAME and self._angry(tracker):
+            probabilities[domain.index_for_action(self._action)] = 1.0
+        return self._prediction(probabilities)
+
+    def _angry(self, tracker: DialogueStateTracker) -> bool:
+        recent: list[UserUttered] = []
+        for event in reversed(tracker.applied_events()):
+            if isinstance(event, ActionExecuted) and event.action_name == self._action:
+                return False  # already reacted to (some of) these messages
+            if isinstance(event, UserUttered):
+                recent.append(event)
+                if len(recent) == self._in_a_row:
+                    break
+        if len(recent) < self._in_a_row:
+            return False
+        return all(self._strongly_negative(event.parse_data.get("sentiment") or {}) for event in recent)
+
+    def _strongly_negative(self, sentiment: dict[str, Any]) -> bool:
+        return (
+            sentiment.get("label") == "negative" and float(sentiment.get("confidence", 0)) >= self._threshold
+        )
