@@ -87,15 +87,15 @@ def step(name: str, url: str, out_dir: Path) -> dict:
     """Runs one export or the report; returns seconds and peak memory of this process."""
     from vietcx.reports.surveys import export, report
     from vietcx.store.db import engine
-    from vietcx.store.surveys import SurveyFilter
+    from vietcx.store.period import Period
 
     db = engine(url)
     started = time.perf_counter()
     if name == "report":
-        report(SurveyFilter(), out_dir / "charts", db)
+        report(Period(), out_dir / "charts", db)
         rows = None
     else:
-        rows = export(SurveyFilter(), name, out_dir / f"surveys.{name}", db=db, progress=False)
+        rows = export(Period(), name, out_dir / f"surveys.{name}", db=db, progress=False)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"step": name, "rows": rows, "seconds": round(seconds, 2), "peak_memory_mb": round(peak_mb, 1)}

@@ -9,10 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vietcx.kb.loader import KnowledgeBaseError, load
-from vietcx.reports.surveys import FORMATS, export, report, table
+from vietcx.reports import sentiment as sentiment_report
+from vietcx.reports.files import FORMATS
+from vietcx.reports.surveys import export, report, table
 from vietcx.settings import PROJECT, kb_file
-from vietcx.store import profiles
-from vietcx.store.surveys import SurveyFilter
+from vietcx.store import profiles, sentiment
+from vietcx.store.period import Period
 from vietcx.store.tracker import delete_conversations
 
 
@@ -40,13 +42,9 @@ def kb_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _survey_filter(args: argparse.Namespace) -> SurveyFilter:
-    return SurveyFilter(start=args.start, end=args.end, channel=args.channel)
-
-
 def export_surveys(args: argparse.Namespace) -> int:
     """Writes survey responses to a CSV, XLSX or JSON file (personal data masked by default)."""
-    written = export(_survey_filter(args), args.format, args.out, include_pii=args.include_pii)
+    written = export(_period(args), args.format, args.out, include_pii=args.include_pii)
     print(
         f"{written} survey responses written to {args.out}"
         + ("" if args.include_pii else " (personal data masked)")
@@ -56,8 +54,34 @@ def export_surveys(args: argparse.Namespace) -> int:
 
 def report_surveys(args: argparse.Namespace) -> int:
     """Prints CSAT/CES figures per channel and topic and saves the charts."""
-    result = report(_survey_filter(args), args.out)
+    result = report(_period(args), args.out)
     print(table(result))
+    print("\ncharts: " + ", ".join(result["charts"]))
+    return 0
+
+
+def _period(args: argparse.Namespace) -> Period:
+    return Period(start=args.start, end=args.end, channel=args.channel)
+
+
+def export_sentiment(args: argparse.Namespace) -> int:
+    """Writes per-message or per-conversation sentiment (personal data masked by default)."""
+    sentiment.sweep()
+    written = sentiment_report.export(
+        _period(args), args.level, args.format, args.out, include_pii=args.include_pii
+    )
+    print(
+        f"{written} {args.level} written to {args.out}"
+        + ("" if args.include_pii else " (personal data masked)")
+    )
+    return 0
+
+
+def report_sentiment(args: argparse.Namespace) -> int:
+    """Prints the sentiment figures and saves the charts."""
+    sentiment.sweep()
+    result = sentiment_report.report(_period(args), args.out)
+    print(sentiment_report.table(result))
     print("\ncharts: " + ", ".join(result["charts"]))
     return 0
 
@@ -102,6 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     survey_export.set_defaults(run=export_surveys)
 
+    sentiment_export = exports.add_parser("sentiment", help="sentiment per message or per conversation")
+    _add_filters(sentiment_export)
+    sentiment_export.add_argument("--level", choices=("conversations", "messages"), default="conversations")
+    sentiment_export.add_argument("--format", choices=FORMATS, default="csv")
+    sentiment_export.add_argument("--out", type=Path, required=True, help="the file to write")
+    sentiment_export.add_argument("--include-pii", action="store_true", help="keep texts and ids unmasked")
+    sentiment_export.set_defaults(run=export_sentiment)
+
     reports = commands.add_parser("report", help="print figures and save charts").add_subparsers(
         dest="what", required=True
     )
@@ -111,6 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=PROJECT / "var" / "reports", help="folder for the charts"
     )
     survey_report.set_defaults(run=report_surveys)
+
+    sentiment_summary = reports.add_parser("sentiment", help="sentiment per day, channel and topic")
+    _add_filters(sentiment_summary)
+    sentiment_summary.add_argument(
+        "--out", type=Path, default=PROJECT / "var" / "reports", help="folder for the charts"
+    )
+    sentiment_summary.set_defaults(run=report_sentiment)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -17,6 +17,7 @@ from vietcx.reports.surveys import COLUMNS, export, metrics, report
 from vietcx.store import profiles, surveys
 from vietcx.store.db import engine
 from vietcx.store.db import surveys as table
+from vietcx.store.period import Period
 
 # (channel, customer, topic, csat, ces, comment, status, day of November 2026)
 ROWS = [
@@ -47,9 +48,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return database
 
 
-NOVEMBER = surveys.SurveyFilter(
-    datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 30, tzinfo=timezone.utc)
-)
+NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11, 30, tzinfo=timezone.utc))
 
 
 def test_metrics_match_a_hand_computation(db) -> None:  # noqa: ANN001
@@ -76,10 +75,7 @@ def test_report_per_channel_and_topic_with_charts(db, tmp_path: Path) -> None:  
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 def test_exports_hold_exactly_the_filtered_rows_masked(db, tmp_path: Path, fmt: str) -> None:  # noqa: ANN001
     out = tmp_path / f"surveys.{fmt}"
-    assert (
-        export(surveys.SurveyFilter(NOVEMBER.start, NOVEMBER.end, "zalo"), fmt, out, db=db, progress=False)
-        == 3
-    )
+    assert export(Period(NOVEMBER.start, NOVEMBER.end, "zalo"), fmt, out, db=db, progress=False) == 3
     if fmt == "csv":
         frame = pd.read_csv(out, encoding="utf-8-sig")
     elif fmt == "xlsx":

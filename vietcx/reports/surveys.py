@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.engine import Engine
-from tqdm import tqdm
 
 from vietcx.privacy import mask_id, mask_text
+from vietcx.reports.files import write_rows
 from vietcx.store import profiles, surveys
 from vietcx.store.db import engine
+from vietcx.store.period import Period
 
 COLUMNS = [
     "id",
@@ -31,10 +30,9 @@ COLUMNS = [
     "comment",
     "sentiment",
 ]
-FORMATS = ("csv", "xlsx", "json")
 
 
-def _export_rows(where: surveys.SurveyFilter, include_pii: bool, db: Engine) -> Iterator[list[dict]]:
+def _export_rows(where: Period, include_pii: bool, db: Engine) -> Iterator[list[dict]]:
     """Batches of rows ready to write: masked unless asked otherwise, timestamps as ISO text."""
     for batch in surveys.rows(where, db):
         names = (
@@ -52,7 +50,7 @@ def _export_rows(where: surveys.SurveyFilter, include_pii: bool, db: Engine) -> 
 
 
 def export(
-    where: surveys.SurveyFilter,
+    where: Period,
     fmt: str,
     out: Path,
     include_pii: bool = False,
@@ -60,73 +58,13 @@ def export(
     progress: bool = True,
 ) -> int:
     """Writes the matching responses to `out`; returns how many. Streams, so size is no problem."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     db = db or engine()
-    total = surveys.count(where, db)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with tqdm(total=total, unit="rows", disable=not progress, desc=f"export {out.name}") as bar:
-        writer = _WRITERS[fmt](out)
-        for batch in _export_rows(where, include_pii, db):
-            writer.send(batch)
-            written += len(batch)
-            bar.update(len(batch))
-        writer.close()
-    return written
+    return write_rows(
+        _export_rows(where, include_pii, db), COLUMNS, fmt, out, surveys.count(where, db), progress
+    )
 
 
-def _csv_writer(out: Path):  # noqa: ANN202 (a generator fed with batches)
-    with open(out, "w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel shows Vietnamese right
-        table = csv.DictWriter(handle, fieldnames=COLUMNS)
-        table.writeheader()
-        try:
-            while True:
-                table.writerows((yield))
-        except GeneratorExit:
-            pass
-
-
-def _json_writer(out: Path):  # noqa: ANN202
-    with open(out, "w", encoding="utf-8") as handle:
-        handle.write("[")
-        first = True
-        try:
-            while True:
-                for row in (yield):
-                    handle.write(("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False))
-                    first = False
-        except GeneratorExit:
-            handle.write("\n]\n")
-
-
-def _xlsx_writer(out: Path):  # noqa: ANN202
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("surveys")
-    sheet.append(COLUMNS)
-    try:
-        while True:
-            for row in (yield):
-                sheet.append([row[column] for column in COLUMNS])
-    except GeneratorExit:
-        book.save(out)
-
-
-def _started(factory):  # noqa: ANN001, ANN202
-    def start(out: Path):  # noqa: ANN202
-        generator = factory(out)
-        next(generator)
-        return generator
-
-    return start
-
-
-_WRITERS = {"csv": _started(_csv_writer), "json": _started(_json_writer), "xlsx": _started(_xlsx_writer)}
-
-
-def load_frame(where: surveys.SurveyFilter, db: Engine | None = None) -> pd.DataFrame:
+def load_frame(where: Period, db: Engine | None = None) -> pd.DataFrame:
     """The matching responses' numbers (no personal data) as a DataFrame."""
     frames = [
         pd.DataFrame(batch, columns=COLUMNS)[["channel", "topic", "status", "csat", "ces", "started_at"]]
@@ -153,7 +91,7 @@ def metrics(frame: pd.DataFrame) -> dict:
     }
 
 
-def report(where: surveys.SurveyFilter, out_dir: Path, db: Engine | None = None) -> dict:
+def report(where: Period, out_dir: Path, db: Engine | None = None) -> dict:
     """Overall, per channel and per topic metrics; prints tables and saves PNG charts in `out_dir`."""
     frame = load_frame(where, db)
     overall = metrics(frame)

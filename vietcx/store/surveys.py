@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from vietcx.store.db import engine, surveys
+from vietcx.store.period import Period
 
 STATUSES = ("asked", "partial", "completed", "skipped")
-
-
-@dataclass(frozen=True)
-class SurveyFilter:
-    """Which responses an export or report covers (all when unset); dates are inclusive days, UTC."""
-
-    start: datetime | None = None
-    end: datetime | None = None
-    channel: str | None = None
-
-    def clause(self):  # noqa: ANN201 (an SQLAlchemy expression)
-        conditions = []
-        if self.start:
-            conditions.append(surveys.c.started_at >= self.start)
-        if self.end:
-            conditions.append(surveys.c.started_at < self.end + timedelta(days=1))
-        if self.channel:
-            conditions.append(surveys.c.channel == self.channel)
-        return and_(True, *conditions)
 
 
 def _now() -> datetime:
@@ -93,19 +74,23 @@ def get(survey_id: str, db: Engine | None = None) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def count(where: SurveyFilter, db: Engine | None = None) -> int:
+def count(where: Period, db: Engine | None = None) -> int:
     """How many responses match."""
     from sqlalchemy import func
 
     with (db or engine()).connect() as connection:
         return connection.execute(
-            select(func.count()).select_from(surveys).where(where.clause())
+            select(func.count()).select_from(surveys).where(where.clause(surveys, "started_at"))
         ).scalar_one()
 
 
-def rows(where: SurveyFilter, db: Engine | None = None, batch: int = 5000) -> Iterator[list[dict]]:
+def rows(where: Period, db: Engine | None = None, batch: int = 5000) -> Iterator[list[dict]]:
     """Matching responses, oldest first, in batches (exports stream instead of loading everything)."""
-    query = select(surveys).where(where.clause()).order_by(surveys.c.started_at, surveys.c.id)
+    query = (
+        select(surveys)
+        .where(where.clause(surveys, "started_at"))
+        .order_by(surveys.c.started_at, surveys.c.id)
+    )
     with (db or engine()).connect() as connection:
         result = connection.execution_options(stream_results=True).execute(query)
         while chunk := result.fetchmany(batch):
