@@ -184,6 +184,8 @@ def running_assistant(
             **QUIET_ENV,
             "VIETCX_DATABASE_URL": f"sqlite:///{Path(workdir) / 'vietcx.db'}",
             "VIETCX_KB_FILE": str(shutil.copy(kb_file(), Path(workdir) / "faq.yml")),
+            "VIETCX_ENDPOINTS": str(Path(workdir) / "endpoints.yml"),
+            "VIETCX_SWEEP_SECONDS": "2",
             **(extra_env or {}),
         }
         assistant = Assistant(Path(workdir), model, env)
