@@ -45,3 +45,6 @@ test: setup train lint validate story-test
 
 bench: train
 	$(PY) bench/nlu_eval.py
+	$(PY) bench/faq_eval.py
+	$(PY) bench/sentiment_eval.py
+	$(PY) bench/export_bench.py
