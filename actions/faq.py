@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from vietcx.kb.loader import KnowledgeBaseError
+from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         message = tracker.latest_message
+        if mentions_other_shop(message.get("text") or ""):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         try:
             if (message.get("intent") or {}).get("name") == "faq_choose":
                 topic = KNOWLEDGE_BASE.topic(str(tracker.get_slot("faq_topic") or ""))

@@ -53,7 +53,6 @@ class ActionOfferSurvey(Action):
         survey_id = surveys.start(tracker.sender_id, channel, customer_id, topic, resolved_by)
         dispatcher.utter_message(response="utter_survey_intro")
         return [
-            *[SlotSet(slot, None) for slot in SURVEY_SLOTS],
             SlotSet("survey_id", survey_id),
             SlotSet("surveyed_issue", _issue_key(tracker)),
             FollowupAction("survey_form"),
@@ -90,17 +89,19 @@ class ValidateSurveyForm(FormValidationAction):
     async def validate_csat_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._score("csat_score", value, dispatcher, tracker)
+        return self._score("csat_score", value, dispatcher, tracker) if value is not None else {}
 
     async def validate_ces_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._score("ces_score", value, dispatcher, tracker)
+        return self._score("ces_score", value, dispatcher, tracker) if value is not None else {}
 
     async def validate_survey_comment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
+        if value is None:
+            return {}  # a reset, not an answer
+        text = str(value).strip()
         if not text or parse_score("csat", text) == SKIP:
             return {"survey_comment": "-"}  # no comment: the question is answered all the same
         surveys.record(tracker.get_slot("survey_id"), comment=text[:2000])
@@ -151,7 +152,12 @@ class ActionSurveyDone(Action):
                 mood = json.dumps(conversation_summary(tracker), ensure_ascii=False)
                 surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)
             dispatcher.utter_message(response="utter_survey_thanks")
-        return [SlotSet("survey_id", None)]
+        return cleared()
+
+
+def cleared() -> list[EventType]:
+    """Empties the survey's slots once it is over, ready for the next resolved issue."""
+    return [SlotSet(slot, None) for slot in ("survey_id", *SURVEY_SLOTS)]
 
 
 def conversation_summary(tracker: Tracker) -> dict[str, Any]:
@@ -173,4 +179,4 @@ class ActionStopSurvey(Action):
         if survey_id:
             answered = any(tracker.get_slot(s) is not None for s in QUESTIONS)
             surveys.record(survey_id, status="partial" if answered else "skipped")
-        return [SlotSet("survey_id", None), SlotSet("requested_slot", None)]
+        return [*cleared(), SlotSet("requested_slot", None)]

@@ -83,13 +83,31 @@ def test_an_edited_answer_is_served_without_retraining(assistant: Assistant) -> 
 
 
 def test_close_topics_are_offered_as_buttons(assistant: Assistant) -> None:
-    sender = new_sender()
-    replies = assistant.chat(sender, "đơn hàng")
-    offered = [b for b in buttons(replies) if b["payload"].startswith("/faq_choose")]
-    assert len(offered) >= 2, replies
-    chosen = offered[0]
-    topic_id = chosen["payload"].split('"faq_topic": "')[1].split('"')[0]
-    assert answer_of(assistant, topic_id)[:40] in texts(assistant.chat(sender, chosen["payload"]))
+    original = assistant.kb_file.read_text(encoding="utf-8")
+
+    def twin(data: dict) -> None:  # a second topic asked exactly like vat_invoice: truly ambiguous
+        vat = next(t for t in data["topics"] if t["id"] == "vat_invoice")
+        data["topics"].append(
+            {
+                **vat,
+                "id": "company_invoice",
+                "title": "Hóa đơn cho doanh nghiệp",
+                "answer": "Dạ, doanh nghiệp vui lòng gửi thông tin xuất hóa đơn qua email ạ.",
+            }
+        )
+
+    edit_kb(assistant, twin)
+    try:
+        sender = new_sender()
+        replies = assistant.chat(sender, "xuất hóa đơn VAT cho công ty được không ạ")
+        offered = [b for b in buttons(replies) if b["payload"].startswith("/faq_choose")]
+        assert {b["title"] for b in offered} >= {"Hóa đơn cho doanh nghiệp"}, replies
+        chosen = next(b for b in offered if b["title"] == "Hóa đơn cho doanh nghiệp")
+        assert "gửi thông tin xuất hóa đơn qua email" in texts(assistant.chat(sender, chosen["payload"]))
+    finally:
+        assistant.kb_file.write_text(original, encoding="utf-8")
+        later = time.time() + 10
+        os.utime(assistant.kb_file, (later, later))
 
 
 def test_unknown_questions_get_an_honest_answer_and_a_person(assistant: Assistant) -> None:

@@ -136,3 +136,21 @@ def test_kb_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     bad = write(tmp_path / "bad.yml", SMALL_KB.replace("id: warranty", "id: shipping_time"))
     assert main(["kb", "check", str(bad)]) == 1
     assert "topic #2 (id 'shipping_time'): duplicate id" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Điện Máy Xanh có trả góp không", True),
+        ("dien may xanh co tra gop ko", True),
+        ("shopee có freeship không", True),
+        ("bên nguyễn kim bán rẻ hơn", True),
+        ("shop có trả góp không", False),
+        ("máy xanh lá", False),
+        ("", False),
+    ],
+)
+def test_other_shops_are_recognised(text: str, expected: bool) -> None:
+    from vietcx.kb.scope import mentions_other_shop
+
+    assert mentions_other_shop(text) is expected

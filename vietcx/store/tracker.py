@@ -14,6 +14,8 @@ from vietcx.settings import PROJECT
 def tracker_store_url(endpoints: Path | None = None) -> str | None:
     """SQLAlchemy URL of the tracker store configured in endpoints.yml (None if not SQL)."""
     path = endpoints or Path(os.environ.get("VIETCX_ENDPOINTS", PROJECT / "endpoints.yml"))
+    if not path.exists():
+        return None
     raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
     config = {key: os.path.expandvars(str(value)) for key, value in raw.items()}  # ${VAR} as Rasa does
     if str(config.get("type", "")).upper() != "SQL":
