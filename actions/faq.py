@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from vietcx.kb.loader import KnowledgeBaseError
+from vietcx.kb.loader import KnowledgeBaseError, Topic
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
 
@@ -52,14 +53,7 @@ class ActionAnswerFaq(Action):
             kind, matches = "unknown", []
 
         if kind == "answer":
-            topic = matches[0].topic
-            dispatcher.utter_message(text=topic.answer)
-            dispatcher.utter_message(response="utter_ask_resolved")
-            return [
-                SlotSet("faq_topic", topic.id),
-                SlotSet("faq_state", "answered"),
-                SlotSet("faq_fallbacks", 0),
-            ]
+            return [SlotSet(k, v) for k, v in give_answer(dispatcher, matches[0].topic).items()]
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -75,6 +69,24 @@ class ActionAnswerFaq(Action):
             SlotSet("faq_state", "unknown"),
             SlotSet("faq_fallbacks", fallbacks),
         ]
+
+
+def give_answer(dispatcher: CollectingDispatcher, topic: Topic) -> dict[str, Any]:
+    """Sends a topic's answer and the "did that solve it?" question; returns the slots to set."""
+    dispatcher.utter_message(text=topic.answer)
+    dispatcher.utter_message(response="utter_ask_resolved")
+    return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
+
+
+def confident_answer(dispatcher: CollectingDispatcher, text: str) -> dict[str, Any] | None:
+    """Answers `text` only if the knowledge base clearly knows it (used mid-survey); slots or None."""
+    try:
+        decision = KNOWLEDGE_BASE.decide(text)
+    except KnowledgeBaseError:
+        return None
+    if decision.kind != "answer" or mentions_other_shop(text):
+        return None
+    return give_answer(dispatcher, decision.matches[0].topic)
 
 
 class ActionFaqResolved(Action):

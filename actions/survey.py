@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.customer import customer_key
+from actions.faq import confident_answer
 from vietcx.conversation_sentiment import sessions, summarize
 from vietcx.store import surveys
 from vietcx.survey_answers import SKIP, parse_score
@@ -117,6 +118,11 @@ class ValidateSurveyForm(FormValidationAction):
             surveys.record(survey_id, status="partial" if answered else "skipped")
             return {slot: None, "survey_skipped": True}
         if score is None:
+            answered = confident_answer(dispatcher, str(value or ""))
+            if answered:  # a question, not an answer: answer it and let the survey go
+                has_answers = any(tracker.get_slot(s) is not None for s in QUESTIONS)
+                surveys.record(survey_id, status="partial" if has_answers else "skipped")
+                return {slot: None, "survey_skipped": True, "survey_interrupted": True, **answered}
             if not tracker.get_slot("survey_reasks"):
                 dispatcher.utter_message(response="utter_survey_reask")
                 return {slot: None, "survey_reasks": 1}
@@ -144,7 +150,9 @@ class ActionSurveyDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         survey_id = tracker.get_slot("survey_id")
-        if tracker.get_slot("survey_skipped"):
+        if tracker.get_slot("survey_interrupted"):
+            pass  # the customer asked something else and has just been answered
+        elif tracker.get_slot("survey_skipped"):
             dispatcher.utter_message(response="utter_survey_skipped")
         else:
             complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)

@@ -101,8 +101,8 @@ def test_close_topics_are_offered_as_buttons(assistant: Assistant) -> None:
         sender = new_sender()
         replies = assistant.chat(sender, "xuất hóa đơn VAT cho công ty được không ạ")
         offered = [b for b in buttons(replies) if b["payload"].startswith("/faq_choose")]
-        assert {b["title"] for b in offered} >= {"Hóa đơn cho doanh nghiệp"}, replies
-        chosen = next(b for b in offered if b["title"] == "Hóa đơn cho doanh nghiệp")
+        assert len(offered) >= 2 and any("company_invoice" in b["payload"] for b in offered), replies
+        chosen = next(b for b in offered if "company_invoice" in b["payload"])
         assert "gửi thông tin xuất hóa đơn qua email" in texts(assistant.chat(sender, chosen["payload"]))
     finally:
         assistant.kb_file.write_text(original, encoding="utf-8")

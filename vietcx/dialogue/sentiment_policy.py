@@ -62,6 +62,8 @@ class NegativeSentimentPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.latest_action_name == ACTION_LISTEN_NAME and self._angry(tracker):
             probabilities[domain.index_for_action(self._action)] = 1.0
+        elif tracker.latest_action_name == self._action:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0  # then wait for the customer
         return self._prediction(probabilities)
 
     def _angry(self, tracker: DialogueStateTracker) -> bool:
