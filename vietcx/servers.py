@@ -171,6 +171,16 @@ class Assistant:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
 
 
+def reply_text(replies: list[dict]) -> str:
+    """All the text the assistant sent back, in one string."""
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def reply_buttons(replies: list[dict]) -> list[dict]:
+    """All the buttons the assistant sent back."""
+    return [b for r in replies for b in r.get("buttons", [])]
+
+
 @contextlib.contextmanager
 def running_assistant(
     model: Path = DEFAULT_MODEL, extra_env: dict[str, str] | None = None

@@ -7,10 +7,7 @@ import uuid
 import requests
 
 from vietcx.servers import Assistant
-
-
-def texts(replies: list) -> str:
-    return " ".join(r.get("text", "") for r in replies)
+from vietcx.servers import reply_text as texts
 
 
 def new_sender() -> str:

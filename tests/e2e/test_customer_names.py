@@ -9,14 +9,11 @@ import uuid
 import pytest
 
 from vietcx.servers import PROJECT, Assistant
+from vietcx.servers import reply_text as texts
 from vietcx.store import profiles
 from vietcx.store.db import engine
 
 ASKS_NAME = "cho em xin tên"
-
-
-def texts(replies: list) -> str:
-    return " ".join(r.get("text", "") for r in replies)
 
 
 def new_sender() -> str:

@@ -9,18 +9,12 @@ import uuid
 import yaml
 
 from vietcx.servers import Assistant
+from vietcx.servers import reply_buttons as buttons
+from vietcx.servers import reply_text as texts
 
 
 def new_sender() -> str:
     return f"faq-{uuid.uuid4().hex[:8]}"
-
-
-def texts(replies: list) -> str:
-    return " ".join(r.get("text", "") for r in replies)
-
-
-def buttons(replies: list) -> list[dict]:
-    return [b for r in replies for b in r.get("buttons", [])]
 
 
 def slots(assistant: Assistant, sender: str) -> dict:

@@ -8,12 +8,9 @@ import uuid
 from sqlalchemy import select
 
 from vietcx.servers import Assistant
+from vietcx.servers import reply_text as texts
 from vietcx.store.db import conversation_sentiment, engine
 from vietcx.store.sentiment import flags_of
-
-
-def texts(replies: list) -> str:
-    return " ".join(r.get("text", "") for r in replies)
 
 
 def new_sender() -> str:

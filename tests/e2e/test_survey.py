@@ -7,15 +7,12 @@ import uuid
 from sqlalchemy import select
 
 from vietcx.servers import Assistant
+from vietcx.servers import reply_text as texts
 from vietcx.store.db import engine, surveys
 
 CSAT_QUESTION = "hài lòng với sự hỗ trợ hôm nay"
 CES_QUESTION = "dễ dàng đến mức nào"
 COMMENT_QUESTION = "góp ý gì thêm"
-
-
-def texts(replies: list) -> str:
-    return " ".join(r.get("text", "") for r in replies)
 
 
 def stored(assistant: Assistant, sender: str) -> list[dict]:

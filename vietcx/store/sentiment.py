@@ -12,12 +12,12 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, create_engine, delete, inspect, select, text
+from sqlalchemy import and_, delete, select, text
 from sqlalchemy.engine import Engine
 
 from vietcx.conversation_sentiment import Session, sessions, summarize
 from vietcx.store.db import conversation_sentiment, engine, flags, message_sentiment, sync_state
-from vietcx.store.tracker import tracker_store_url
+from vietcx.store.tracker import tracker_engine
 
 logger = logging.getLogger(__name__)
 IDLE_MINUTES = 10
@@ -28,11 +28,8 @@ def sweep(
 ) -> int:
     """Updates the rows of every conversation with new events; returns how many were written."""
     db = db or engine()
-    tracker_url = tracker_url or tracker_store_url()
-    if not tracker_url:
-        return 0
-    tracker = create_engine(tracker_url, future=True)
-    if "events" not in inspect(tracker).get_table_names():
+    tracker = tracker_engine(tracker_url)
+    if tracker is None:
         return 0
     with db.connect() as connection:
         mark = (

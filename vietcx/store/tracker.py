@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import yaml
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
 
 from vietcx.settings import PROJECT
 
@@ -31,13 +33,24 @@ def tracker_store_url(endpoints: Path | None = None) -> str | None:
     return f"{dialect}://{credentials}{config.get('url', 'localhost')}{port}/{db}"
 
 
-def delete_conversations(sender_id: str, url: str | None = None) -> int:
-    """Deletes every stored event of a sender; returns how many were deleted."""
+@functools.lru_cache(maxsize=4)
+def _engine(url: str) -> Engine:
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def tracker_engine(url: str | None = None) -> Engine | None:
+    """An engine on the tracker store's database, or None while it has no conversations yet."""
     url = url or tracker_store_url()
     if not url:
-        return 0
-    engine = create_engine(url, future=True)
-    if "events" not in inspect(engine).get_table_names():
+        return None
+    engine = _engine(url)
+    return engine if "events" in inspect(engine).get_table_names() else None
+
+
+def delete_conversations(sender_id: str, url: str | None = None) -> int:
+    """Deletes every stored event of a sender; returns how many were deleted."""
+    engine = tracker_engine(url)
+    if engine is None:
         return 0
     with engine.begin() as connection:
         return connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id}).rowcount
