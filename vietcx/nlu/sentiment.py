@@ -108,7 +108,8 @@ class SentimentClassifier(GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Retrain when the labelled file changes (Rasa does not see it otherwise)."""
-        path = PROJECT / config["training_file"]
+        settings = {**cls.get_default_config(), **config}  # Rasa passes only what config.yml sets
+        path = PROJECT / settings["training_file"]
         return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
     def __init__(
