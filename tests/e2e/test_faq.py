@@ -5,12 +5,25 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Iterator
 
+import pytest
 import yaml
 
 from vietcx.servers import Assistant
 from vietcx.servers import reply_buttons as buttons
 from vietcx.servers import reply_text as texts
+
+
+@pytest.fixture(autouse=True)
+def restored_kb(assistant: Assistant) -> Iterator[None]:
+    """Every test starts from the shop's knowledge base, whatever the previous one did to it."""
+    original = assistant.kb_file.read_text(encoding="utf-8")
+    yield
+    if assistant.kb_file.read_text(encoding="utf-8") != original:
+        assistant.kb_file.write_text(original, encoding="utf-8")
+        later = time.time() + 10
+        os.utime(assistant.kb_file, (later, later))
 
 
 def new_sender() -> str:
@@ -77,31 +90,23 @@ def test_an_edited_answer_is_served_without_retraining(assistant: Assistant) -> 
 
 
 def test_close_topics_are_offered_as_buttons(assistant: Assistant) -> None:
-    original = assistant.kb_file.read_text(encoding="utf-8")
-
     def twin(data: dict) -> None:  # a second topic asked exactly like vat_invoice: truly ambiguous
         vat = next(t for t in data["topics"] if t["id"] == "vat_invoice")
         data["topics"].append(
             {
                 **vat,
                 "id": "company_invoice",
-                "title": "Hóa đơn cho doanh nghiệp",
                 "answer": "Dạ, doanh nghiệp vui lòng gửi thông tin xuất hóa đơn qua email ạ.",
             }
         )
 
     edit_kb(assistant, twin)
-    try:
-        sender = new_sender()
-        replies = assistant.chat(sender, "xuất hóa đơn VAT cho công ty được không ạ")
-        offered = [b for b in buttons(replies) if b["payload"].startswith("/faq_choose")]
-        assert len(offered) >= 2 and any("company_invoice" in b["payload"] for b in offered), replies
-        chosen = next(b for b in offered if "company_invoice" in b["payload"])
-        assert "gửi thông tin xuất hóa đơn qua email" in texts(assistant.chat(sender, chosen["payload"]))
-    finally:
-        assistant.kb_file.write_text(original, encoding="utf-8")
-        later = time.time() + 10
-        os.utime(assistant.kb_file, (later, later))
+    sender = new_sender()
+    replies = assistant.chat(sender, "xuất hóa đơn VAT cho công ty được không ạ")
+    offered = [b for b in buttons(replies) if b["payload"].startswith("/faq_choose")]
+    assert len(offered) >= 2 and any("company_invoice" in b["payload"] for b in offered), replies
+    chosen = next(b for b in offered if "company_invoice" in b["payload"])
+    assert "gửi thông tin xuất hóa đơn qua email" in texts(assistant.chat(sender, chosen["payload"]))
 
 
 def test_unknown_questions_get_an_honest_answer_and_a_person(assistant: Assistant) -> None:
