@@ -44,15 +44,15 @@ def write_rows(
                     bar.update(len(batch))
                 handle.write("\n]\n")
         else:
-            from openpyxl import Workbook
+            import xlsxwriter
 
-            book = Workbook(write_only=True)
-            sheet = book.create_sheet(out.stem[:31] or "data")
-            sheet.append(columns)
+            book = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_urls": False})
+            sheet = book.add_worksheet(out.stem[:31] or "data")
+            sheet.write_row(0, 0, columns)
             for batch in batches:
                 for row in batch:
-                    sheet.append([row[column] for column in columns])
-                written += len(batch)
+                    written += 1
+                    sheet.write_row(written, 0, [row[column] for column in columns])
                 bar.update(len(batch))
-            book.save(out)
+            book.close()
     return written
