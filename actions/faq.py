@@ -17,6 +17,9 @@ from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
 
 logger = logging.getLogger(__name__)
+# When the NLU calls a message out of scope, the knowledge base must be at least this sure to answer
+# it anyway (a shop question the NLU misread); otherwise the polite refusal stands.
+SURE = 0.6
 KNOWLEDGE_BASE = KnowledgeBase()
 # load the model and the file in the background, so the first question is answered quickly
 threading.Thread(target=KNOWLEDGE_BASE.index, daemon=True).start()
@@ -37,17 +40,21 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
         if mentions_other_shop(message.get("text") or ""):
             dispatcher.utter_message(response="utter_out_of_scope")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         try:
-            if (message.get("intent") or {}).get("name") == "faq_choose":
+            if intent == "faq_choose":
                 topic = KNOWLEDGE_BASE.topic(str(tracker.get_slot("faq_topic") or ""))
                 matches = [Match(topic, 1.0)] if topic else []
                 kind = "answer" if topic else "unknown"
             else:
                 decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
                 kind, matches = decision.kind, decision.matches
+                if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
+                    dispatcher.utter_message(response="utter_out_of_scope")
+                    return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         except KnowledgeBaseError:
             logger.exception("No usable knowledge base")
             kind, matches = "unknown", []
