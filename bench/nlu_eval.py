@@ -69,7 +69,8 @@ def main() -> None:
 
     predicted, latencies = [], []
     with running_assistant(args.model) as assistant:
-        assistant.parse("xin chào")  # warm-up
+        assistant.parse("xin chào")  # warm-up; the chat below waits until the action server is ready too
+        assistant.chat("bench-warm-up", "ship mất bao lâu vậy shop")
         for _, text in rows:
             started = time.perf_counter()
             predicted.append(assistant.parse(text)["intent"]["name"])

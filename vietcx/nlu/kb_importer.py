@@ -32,7 +32,7 @@ class KnowledgeBaseImporter(TrainingDataImporter):
         domain_path: str | None = None,
         training_data_paths: Any = None,
         kb: str | None = None,
-        examples_per_topic: int = 6,
+        examples_per_topic: int = 12,
     ) -> None:
         """`kb`: path relative to the project root (default: VIETCX_KB_FILE or data/kb/faq.yml).
 
