@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import datetime
 
 # Vietnamese mobile and landline numbers: 0912345678, 0912 345 678, +84 912.345.678, 84-912-345-678
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
@@ -31,3 +32,17 @@ def mask_id(value: str | None) -> str | None:
     if not value:
         return value
     return "id-" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
+
+
+def export_row(row: dict, include_pii: bool, texts: Iterable[str] = (), names: Iterable[str] = ()) -> dict:
+    """A database row as it leaves the product: ISO timestamps; texts and ids masked unless asked."""
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            row[key] = value.isoformat()
+    if not include_pii:
+        for column in texts:
+            row[column] = mask_text(row[column], names)
+        for column in ("sender_id", "customer_id"):
+            if column in row:
+                row[column] = mask_id(row[column])
+    return row

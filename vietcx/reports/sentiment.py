@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from vietcx.privacy import mask_id, mask_text
+from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
 from vietcx.store.db import conversation_sentiment, engine, message_sentiment, surveys
 from vietcx.store.period import Period
@@ -52,15 +51,7 @@ def _batches(query, include_pii: bool, text_columns: tuple[str, ...], db: Engine
         while chunk := result.fetchmany(5000):
             rows = [dict(r._mapping) for r in chunk]
             for row in rows:
-                for key, value in row.items():
-                    if isinstance(value, datetime):
-                        row[key] = value.isoformat()
-                if not include_pii:
-                    for column in text_columns:
-                        row[column] = mask_text(row[column])
-                    for column in ("sender_id", "customer_id"):
-                        if column in row:
-                            row[column] = mask_id(row[column])
+                export_row(row, include_pii, text_columns)
             yield rows
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from vietcx.privacy import mask_id, mask_text
+from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
 from vietcx.store import profiles, surveys
 from vietcx.store.db import engine
@@ -39,13 +38,7 @@ def _export_rows(where: Period, include_pii: bool, db: Engine) -> Iterator[list[
             {} if include_pii else profiles.names_of({(r["channel"], r["customer_id"]) for r in batch}, db)
         )
         for row in batch:
-            for key in ("started_at", "answered_at"):
-                row[key] = row[key].isoformat() if isinstance(row[key], datetime) else row[key]
-            if not include_pii:
-                row["comment"] = mask_text(
-                    row["comment"], names.get((row["channel"], row["customer_id"]), ())
-                )
-                row["sender_id"], row["customer_id"] = mask_id(row["sender_id"]), mask_id(row["customer_id"])
+            export_row(row, include_pii, ("comment",), names.get((row["channel"], row["customer_id"]), ()))
         yield [{column: row[column] for column in COLUMNS} for row in batch]
 
 
