@@ -561,14 +561,17 @@ def embed(model: SentenceTransformer, texts: Sequence[str], batch_size: int = 32
     if not texts:
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return np.zeros((0, dimension() or 0), np.float32)
-    vectors = model.encode(
-        [QUERY_PREFIX + text for text in texts],
-        batch_size=batch_size,
-        convert_to_numpy=True,
-        normalize_embeddings=True,
-        show_progress_bar=False,
-    )
-    return np.asarray(vectors, dtype=np.float32)
+    import torch
+
+    # The model's own modules (transformer, mean pooling, normalisation) without `encode`'s
+    # bookkeeping, which costs a fifth of the time of one short message on this CPU.
+    chunks = []
+    for start in range(0, len(texts), batch_size):
+        features = model.preprocess([QUERY_PREFIX + text for text in texts[start : start + batch_size]])
+        with torch.inference_mode():
+            output = model(features)
+        chunks.append(torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=-1).numpy())
+    return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
 def _folder_size(folder: Path) -> int:
