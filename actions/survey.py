@@ -114,14 +114,12 @@ class ValidateSurveyForm(FormValidationAction):
         survey_id = tracker.get_slot("survey_id")
         score = _button_score(tracker) or parse_score(QUESTIONS[slot], str(value or ""))
         if score == SKIP:
-            answered = any(tracker.get_slot(s) is not None for s in QUESTIONS if s != slot)
-            surveys.record(survey_id, status="partial" if answered else "skipped")
+            surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
             return {slot: None, "survey_skipped": True}
         if score is None:
             answered = confident_answer(dispatcher, str(value or ""))
             if answered:  # a question, not an answer: answer it and let the survey go
-                has_answers = any(tracker.get_slot(s) is not None for s in QUESTIONS)
-                surveys.record(survey_id, status="partial" if has_answers else "skipped")
+                surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
                 return {slot: None, "survey_skipped": True, "survey_interrupted": True, **answered}
             if not tracker.get_slot("survey_reasks"):
                 dispatcher.utter_message(response="utter_survey_reask")
@@ -130,6 +128,13 @@ class ValidateSurveyForm(FormValidationAction):
             return {slot: None, "survey_reasks": None, "survey_unanswered": unanswered}
         surveys.record(survey_id, status="partial", **{QUESTIONS[slot]: int(score)})
         return {slot: float(score), "survey_reasks": None}
+
+
+def stopped_status(tracker: Tracker, asking: str | None = None) -> str:
+    """`partial` if a score was already given, else `skipped`. The slot being asked holds the raw
+    text of the message that stopped the survey, not an answer, so it does not count."""
+    answered = any(tracker.get_slot(s) is not None for s in QUESTIONS if s != asking)
+    return "partial" if answered else "skipped"
 
 
 def _button_score(tracker: Tracker) -> int | None:
@@ -185,6 +190,5 @@ class ActionStopSurvey(Action):
     ) -> list[EventType]:
         survey_id = tracker.get_slot("survey_id")
         if survey_id:
-            answered = any(tracker.get_slot(s) is not None for s in QUESTIONS)
-            surveys.record(survey_id, status="partial" if answered else "skipped")
+            surveys.record(survey_id, status=stopped_status(tracker))
         return [*cleared(), SlotSet("requested_slot", None)]

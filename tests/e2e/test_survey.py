@@ -100,6 +100,13 @@ def test_a_question_mid_survey_is_answered_and_the_survey_lets_go(assistant: Ass
     assert CES_QUESTION not in texts(assistant.chat(sender, "cảm ơn"))
 
 
+def test_a_question_before_any_answer_leaves_the_survey_skipped(assistant: Assistant) -> None:
+    sender, _ = resolved_faq(assistant)
+    assert CES_QUESTION not in texts(assistant.chat(sender, "phí ship bao nhiêu vậy ad"))
+    [row] = stored(assistant, sender)
+    assert (row["csat"], row["status"]) == (None, "skipped")
+
+
 def test_csat_survives_a_restart_of_the_action_server(assistant: Assistant) -> None:
     sender, _ = resolved_faq(assistant)
     assistant.chat(sender, "năm")
