@@ -109,3 +109,26 @@ def test_cli_export_and_report(db, tmp_path: Path, capsys: pytest.CaptureFixture
     )
     printed = capsys.readouterr().out
     assert "channel=zalo" in printed and "topic=warranty" in printed and "csat_distribution.png" in printed
+
+
+def test_xlsx_keeps_text_as_text(db, tmp_path: Path) -> None:  # noqa: ANN001
+    survey_id = surveys.start("sender-x", "web", "x1", "warranty", "faq", db=db)
+    surveys.record(survey_id, db=db, status="completed", csat=5, comment='=HYPERLINK("http://x.example","hi")')
+    out = tmp_path / "surveys.xlsx"
+    export(Period(channel="web"), "xlsx", out, db=db, progress=False)
+    [row] = [row for row in load_workbook(out).active.iter_rows() if row[0].value == survey_id]
+    comment = row[COLUMNS.index("comment")]
+    assert comment.value == '=HYPERLINK("http://x.example","hi")'
+    assert comment.data_type == "s"  # a string, not a formula Excel would run
+
+
+def test_a_failed_export_leaves_no_file(db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        yield [dict.fromkeys(COLUMNS, "x")]
+        raise OSError("database went away")
+
+    monkeypatch.setattr(surveys, "rows", broken)
+    out = tmp_path / "surveys.xlsx"
+    with pytest.raises(OSError):
+        export(NOVEMBER, "xlsx", out, include_pii=True, db=db, progress=False)
+    assert not out.exists()

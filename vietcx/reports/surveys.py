@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
-from vietcx.store import profiles, surveys
+from vietcx.store import surveys
 from vietcx.store.db import engine
 from vietcx.store.period import Period
 
@@ -33,12 +33,9 @@ COLUMNS = [
 
 def _export_rows(where: Period, include_pii: bool, db: Engine) -> Iterator[list[dict]]:
     """Batches of rows ready to write: masked unless asked otherwise, timestamps as ISO text."""
-    for batch in surveys.rows(where, db):
-        names = (
-            {} if include_pii else profiles.names_of({(r["channel"], r["customer_id"]) for r in batch}, db)
-        )
+    for batch in surveys.rows(where, db, with_names=not include_pii):
         for row in batch:
-            export_row(row, include_pii, ("comment",), names.get((row["channel"], row["customer_id"]), ()))
+            export_row(row, include_pii, ("comment",), row.get("names", ()))
         yield [{column: row[column] for column in COLUMNS} for row in batch]
 
 

@@ -91,26 +91,6 @@ def _update(channel: str, user_id: str, db: Engine | None, **values: object) -> 
     return existed
 
 
-def names_of(keys: set[tuple[str, str]], db: Engine | None = None) -> dict[tuple[str, str], list[str]]:
-    """The stored names of some customers, keyed by (channel, id): what exports must mask."""
-    names: dict[tuple[str, str], list[str]] = {}
-    if not keys:
-        return names
-    ids = {user_id for _, user_id in keys}
-    query = select(
-        customers.c.channel,
-        customers.c.channel_user_id,
-        customers.c.display_name,
-        customers.c.full_name,
-        customers.c.given_name,
-    ).where(customers.c.channel_user_id.in_(ids))
-    with (db or engine()).connect() as connection:
-        for channel, user_id, *values in connection.execute(query):
-            if (channel, user_id) in keys:
-                names[(channel, user_id)] = [v for v in values if v]
-    return names
-
-
 def forget(channel: str, user_id: str, db: Engine | None = None) -> bool:
     """Deletes a customer's profile (their right to be forgotten); True if there was one."""
     with (db or engine()).begin() as connection:
