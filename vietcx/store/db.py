@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -129,6 +130,63 @@ flags = Table(
     Column("reason", String(32), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("reviewed_at", DateTime(timezone=True)),
+)
+
+
+# a conversation handed to staff: open → assigned (a staff member took it) → resolved (back to the bot)
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("customer_id", String(200)),
+    Column("customer_name", String(200)),  # how staff address the customer ("chị Ngọc")
+    Column("reason", String(32), nullable=False),  # customer_request | faq_fallback | negative_sentiment
+    Column("status", String(16), nullable=False, index=True),  # open | assigned | resolved
+    Column("staff", String(64)),  # the staff member who took it
+    Column("sentiment", Text),  # the conversation's sentiment summary (JSON) when it was escalated
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(64)),
+    # at most one unresolved escalation per conversation, even with two writers at once
+    Index(
+        "uq_open_escalation",
+        "sender_id",
+        unique=True,
+        sqlite_where=text("status != 'resolved'"),
+        postgresql_where=text("status != 'resolved'"),
+    ),
+)
+
+# messages for a customer that did not come from their own turn (staff replies, the bot's answer
+# after staff hand back), delivered on the customer's next message or poll
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("escalation_id", Integer),
+    Column("author", String(16), nullable=False),  # staff | bot
+    Column("staff", String(64)),
+    Column("text", Text),
+    Column("buttons", Text),  # JSON list of {title, payload}
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+
+# staff accounts of the console (passwords hashed, never stored or logged in clear)
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(16), nullable=False),  # agent | admin
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -1,0 +1,225 @@
+"""Escalations to staff and the messages staff (or the bot, after a hand-back) send the customer.
+
+A conversation has at most one unresolved escalation: opening another while one is open returns
+the open one. Messages for the customer wait in `outbox` until the customer's next message or
+poll collects them, so they reach the REST channel and the web page alike (and Zalo/Messenger,
+whose connectors push them).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from vietcx.store.db import engine, escalations, outbox
+from vietcx.store.period import Period
+
+EVERYTHING = Period()
+REASONS = ("customer_request", "faq_fallback", "negative_sentiment")
+STATUSES = ("open", "assigned", "resolved")
+UNRESOLVED = ("open", "assigned")
+
+
+class EscalationError(ValueError):
+    """An action that the escalation's state does not allow (e.g. replying to a resolved one)."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def open_escalation(
+    sender_id: str,
+    channel: str,
+    customer_id: str | None,
+    customer_name: str | None,
+    reason: str,
+    sentiment: dict | None = None,
+    db: Engine | None = None,
+) -> tuple[dict, bool]:
+    """The conversation's unresolved escalation, opened now if there is none; (row, opened now)."""
+    if reason not in REASONS:
+        raise ValueError(f"reason must be one of {', '.join(REASONS)}")
+    db = db or engine()
+    existing = current(sender_id, db)
+    if existing:
+        return existing, False
+    values = {
+        "sender_id": sender_id,
+        "channel": channel,
+        "customer_id": customer_id,
+        "customer_name": customer_name,
+        "reason": reason,
+        "status": "open",
+        "sentiment": json.dumps(sentiment, ensure_ascii=False) if sentiment else None,
+        "created_at": _now(),
+    }
+    try:
+        with db.begin() as connection:
+            new_id = connection.execute(escalations.insert().values(**values)).inserted_primary_key[0]
+    except IntegrityError:  # another process opened one a moment ago
+        return current(sender_id, db) or {}, False
+    return get(new_id, db) or {}, True
+
+
+def current(sender_id: str, db: Engine | None = None) -> dict | None:
+    """The conversation's unresolved escalation, if any."""
+    query = select(escalations).where(
+        escalations.c.sender_id == sender_id, escalations.c.status.in_(UNRESOLVED)
+    )
+    with (db or engine()).connect() as connection:
+        row = connection.execute(query).first()
+    return dict(row._mapping) if row else None
+
+
+def get(escalation_id: int, db: Engine | None = None) -> dict | None:
+    with (db or engine()).connect() as connection:
+        row = connection.execute(select(escalations).where(escalations.c.id == escalation_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def search(
+    where: Period = EVERYTHING,
+    status: str | None = None,
+    reason: str | None = None,
+    limit: int = 500,
+    db: Engine | None = None,
+) -> list[dict]:
+    """Escalations matching the filters, unresolved first, then newest first."""
+    query = select(escalations).where(_filters(where, status, reason))
+    query = query.order_by((escalations.c.status == "resolved").asc(), escalations.c.created_at.desc())
+    with (db or engine()).connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(query.limit(limit))]
+
+
+def counts(where: Period = EVERYTHING, reason: str | None = None, db: Engine | None = None) -> dict[str, int]:
+    """How many escalations per status (for the queue's header)."""
+    query = (
+        select(escalations.c.status, func.count())
+        .where(_filters(where, None, reason))
+        .group_by(escalations.c.status)
+    )
+    with (db or engine()).connect() as connection:
+        found = dict(connection.execute(query).all())
+    return {status: int(found.get(status, 0)) for status in STATUSES}
+
+
+def rows(where: Period, db: Engine | None = None, batch: int = 5000) -> Iterator[list[dict]]:
+    """Matching escalations, oldest first, in batches (for exports)."""
+    query = select(escalations).where(where.clause(escalations, "created_at")).order_by(escalations.c.id)
+    with (db or engine()).connect() as connection:
+        result = connection.execution_options(stream_results=True).execute(query)
+        while chunk := result.fetchmany(batch):
+            yield [dict(row._mapping) for row in chunk]
+
+
+def _filters(where: Period, status: str | None, reason: str | None):  # noqa: ANN202 (SQL clause)
+    clause = where.clause(escalations, "created_at")
+    if status:
+        clause = clause & (escalations.c.status == status)
+    if reason:
+        clause = clause & (escalations.c.reason == reason)
+    return clause
+
+
+def assign(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
+    """Gives an unresolved escalation to a staff member ("take")."""
+    return _change(escalation_id, db, UNRESOLVED, status="assigned", staff=staff, assigned_at=_now())
+
+
+def resolve(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
+    """Marks the escalation resolved by a staff member: the bot owns the conversation again."""
+    return _change(escalation_id, db, UNRESOLVED, status="resolved", resolved_by=staff, resolved_at=_now())
+
+
+def _change(escalation_id: int, db: Engine | None, allowed: tuple[str, ...], **values: object) -> dict:
+    db = db or engine()
+    with db.begin() as connection:
+        changed = connection.execute(
+            update(escalations)
+            .where(escalations.c.id == escalation_id, escalations.c.status.in_(allowed))
+            .values(**values)
+        ).rowcount
+    if not changed:
+        raise EscalationError(f"escalation {escalation_id} is missing or already resolved")
+    return get(escalation_id, db) or {}
+
+
+def estimated_wait_minutes(escalation_id: int, default: float = 5.0, db: Engine | None = None) -> int:
+    """An honest wait: the customers ahead in the queue times the median time staff took to pick
+    up an escalation over the last 30 days (`default` minutes while there is no history)."""
+    db = db or engine()
+    with db.connect() as connection:
+        ahead = connection.execute(
+            select(func.count()).where(escalations.c.status == "open", escalations.c.id < escalation_id)
+        ).scalar()
+        recent = connection.execute(
+            select(escalations.c.created_at, escalations.c.assigned_at).where(
+                escalations.c.assigned_at.is_not(None),
+                escalations.c.created_at >= _now() - timedelta(days=30),
+            )
+        ).all()
+    waits = [(_aware(a) - _aware(c)).total_seconds() / 60 for c, a in recent]
+    per_customer = statistics.median(waits) if waits else default
+    return max(1, round(per_customer * (ahead + 1)))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def send(
+    sender_id: str,
+    text: str | None,
+    author: str,
+    staff: str | None = None,
+    escalation_id: int | None = None,
+    buttons: list[dict] | None = None,
+    db: Engine | None = None,
+) -> int:
+    """Queues a message for the customer; returns its id."""
+    values = {
+        "sender_id": sender_id,
+        "escalation_id": escalation_id,
+        "author": author,
+        "staff": staff,
+        "text": text,
+        "buttons": json.dumps(buttons, ensure_ascii=False) if buttons else None,
+        "created_at": _now(),
+    }
+    with (db or engine()).begin() as connection:
+        return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+
+
+def collect(sender_id: str, db: Engine | None = None) -> list[dict]:
+    """The customer's undelivered messages, oldest first, marked delivered (each is handed out once)."""
+    with (db or engine()).begin() as connection:
+        pending = _messages(connection, sender_id, undelivered=True)
+        if pending:
+            connection.execute(
+                update(outbox).where(outbox.c.id.in_([m["id"] for m in pending])).values(delivered_at=_now())
+            )
+    return pending
+
+
+def messages(sender_id: str, db: Engine | None = None) -> list[dict]:
+    """Every message sent to the customer this way (for the transcript)."""
+    with (db or engine()).connect() as connection:
+        return _messages(connection, sender_id, undelivered=False)
+
+
+def _messages(connection: Connection, sender_id: str, undelivered: bool) -> list[dict]:
+    query = select(outbox).where(outbox.c.sender_id == sender_id)
+    if undelivered:
+        query = query.where(outbox.c.delivered_at.is_(None))
+    found = [dict(r._mapping) for r in connection.execute(query.order_by(outbox.c.id))]
+    for message in found:
+        message["buttons"] = json.loads(message["buttons"]) if message["buttons"] else []
+    return found
