@@ -92,3 +92,26 @@ def test_sessions_from_tracker_events() -> None:
     )
     assert first.messages[0].score == score_of(mood) == -0.85
     assert len(second.messages) == 1 and second.started_at > first.started_at
+
+
+def test_the_component_reuses_the_featurizers_sentence_vector(
+    model: SentimentModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vietcx.nlu.embedding_featurizer import SentenceEmbeddingFeaturizer
+    from vietcx.nlu.tokenizer import VietnameseTokenizer
+
+    text = "sp loi ma ko ai xu ly, qua te!!"
+    expected = model.predict([text])[0]
+    message = Message(data={"text": text})
+    VietnameseTokenizer(VietnameseTokenizer.get_default_config()).process([message])
+    config = {**SentenceEmbeddingFeaturizer.get_default_config(), "model": str(DEFAULT_MODEL_DIR)}
+    SentenceEmbeddingFeaturizer(config, "featurizer").process([message])
+
+    def no_second_pass(texts: list[str]) -> None:
+        raise AssertionError(f"embedded again: {texts}")
+
+    monkeypatch.setattr(model, "sentence_vectors", no_second_pass)
+    SentimentClassifier(SentimentClassifier.get_default_config(), None, None, model).process([message])  # type: ignore[arg-type]
+    result = message.get(SENTIMENT)
+    assert result["label"] == expected["label"]
+    assert all(abs(result["scores"][k] - expected["scores"][k]) < 1e-3 for k in LABELS)

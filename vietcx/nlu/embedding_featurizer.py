@@ -121,15 +121,24 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return sequences, sentence_vectors[:, None, :]
 
 
+def token_text(tokens: list[Token]) -> str:
+    """The text the model embeds for a message: its tokens' expanded forms ("sp" → "sản phẩm"),
+    without punctuation. Other components that embed text use it to see what DIET sees."""
+    return " ".join(_norm(token) for token in tokens)
+
+
+def _norm(token: Token) -> str:
+    return token.get(NORM) or token.text
+
+
 def _text_and_spans(tokens: list[Token]) -> tuple[str, list[tuple[int, int]]]:
-    """The text to embed (prefix + expanded tokens) and each token's span in it."""
-    parts, spans, position = [QUERY_PREFIX.rstrip()], [], len(QUERY_PREFIX)
+    """The text to embed (prefix + token text) and each token's span in it."""
+    spans, position = [], len(QUERY_PREFIX)
     for token in tokens:
-        norm = token.get(NORM) or token.text
+        norm = _norm(token)
         spans.append((position, position + len(norm)))
-        parts.append(norm)
         position += len(norm) + 1
-    return " ".join(parts), spans
+    return (QUERY_PREFIX + token_text(tokens)).rstrip(), spans
 
 
 def _pool(vectors: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import joblib
+import numpy as np
 import scipy.sparse as sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,6 +28,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
+from vietcx.nlu.embedding_featurizer import token_text
+from vietcx.nlu.tokenizer import VietnameseTokenizer
 from vietcx.normalize import expand_text, fold
 from vietcx.settings import PROJECT
 
@@ -49,34 +52,60 @@ def read_labelled(path: Path) -> list[tuple[str, str]]:
 
 
 class SentimentModel:
-    """The features and classifier, usable outside Rasa (benchmarks, tests)."""
+    """The features and classifier, usable outside Rasa (benchmarks, tests).
 
-    def __init__(self, model_name: str, c: float = 4.0) -> None:
+    The embedding half of the features is the sentence vector the pipeline's
+    SentenceEmbeddingFeaturizer already computed for the message (same model, same text: the
+    tokens' expanded forms), so classifying costs no second pass of the model; texts without one
+    (training rows, use outside Rasa) are tokenized and embedded the same way here.
+    """
+
+    def __init__(self, model_name: str, c: float = 4.0, shorthand_file: str | None = None) -> None:
         self._embedder = load_model(model_name)
+        self._tokenizer = _tokenizer(shorthand_file)
+        self._shorthand_file = shorthand_file
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
         self._classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
-    def _features(self, texts: list[str], fit: bool = False) -> sparse.csr_matrix:
-        expanded = [expand_text(t[:MAX_CHARS]) for t in texts]
-        folded = [fold(t) for t in expanded]
+    def sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """[len(texts) × dim] embeddings of the texts as the featurizer embeds a message."""
+        tokens = [self._tokenizer.tokenize(Message(data={TEXT: t[:MAX_CHARS]}), TEXT) for t in texts]
+        return embed(self._embedder, [token_text(t) for t in tokens])
+
+    def _features(self, texts: list[str], vectors: np.ndarray | None, fit: bool = False) -> sparse.csr_matrix:
+        folded = [fold(expand_text(t[:MAX_CHARS])) for t in texts]
         chars = self._chars.fit_transform(folded) if fit else self._chars.transform(folded)
-        return sparse.hstack([sparse.csr_matrix(embed(self._embedder, expanded)), chars]).tocsr()
+        if vectors is None:
+            vectors = self.sentence_vectors(texts)
+        return sparse.hstack([sparse.csr_matrix(vectors), chars]).tocsr()
 
     def fit(self, rows: list[tuple[str, str]]) -> SentimentModel:
         texts = [text for _, text in rows]
         labels = [label for label, _ in rows]
         texts, labels = texts + [fold(t) for t in texts], labels + labels
-        self._classifier.fit(self._features(texts, fit=True), labels)
+        self._classifier.fit(self._features(texts, None, fit=True), labels)
         return self
 
-    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        """Per text: label, confidence and the probability of every label."""
-        results = []
+    def predict(
+        self, texts: list[str], vectors: list[np.ndarray | None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Per text: label, confidence and the probability of every label. `vectors` are the
+        texts' sentence embeddings where already known (None: computed here)."""
+        vectors = vectors or [None] * len(texts)
         present = [i for i, t in enumerate(texts) if t and t.strip()]
+        missing = [i for i in present if vectors[i] is None]
+        computed = self.sentence_vectors([texts[i] for i in missing]) if missing else []
+        known = dict(zip(missing, computed, strict=True))
+        known.update({i: vectors[i] for i in present if vectors[i] is not None})
         probabilities = (
-            self._classifier.predict_proba(self._features([texts[i] for i in present])) if present else []
+            self._classifier.predict_proba(
+                self._features([texts[i] for i in present], np.vstack([known[i] for i in present]))
+            )
+            if present
+            else []
         )
         by_index = dict(zip(present, probabilities, strict=True))
+        results = []
         for index in range(len(texts)):
             if index not in by_index:
                 results.append({"label": "neutral", "confidence": 1.0, "scores": {"neutral": 1.0}})
@@ -89,11 +118,27 @@ class SentimentModel:
             results.append({"label": best, "confidence": scores[best], "scores": scores})
         return results
 
+    @property
+    def dimension(self) -> int:
+        """Length of the sentence embedding the classifier was trained on."""
+        return int(self._classifier.n_features_in_ - len(self._chars.vocabulary_))
+
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_embedder"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_embedder", "_tokenizer")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._tokenizer = _tokenizer(state.get("_shorthand_file"))
+
+    def attach(self, model_name: str) -> SentimentModel:
+        """Reattaches the (shared, unpickled) embedding model after loading."""
+        self._embedder = load_model(model_name)
+        return self
+
+
+def _tokenizer(shorthand_file: str | None) -> VietnameseTokenizer:
+    config = VietnameseTokenizer.get_default_config()
+    return VietnameseTokenizer({**config, "shorthand_file": shorthand_file or config["shorthand_file"]})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -152,18 +197,25 @@ class SentimentClassifier(GraphComponent):
         """Loads the stored classifier and reattaches the shared embedding model."""
         with model_storage.read_from(resource) as folder:
             model: SentimentModel = joblib.load(Path(folder) / "sentiment.joblib")
-        model._embedder = load_model(str(config["model"]))
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, model.attach(str(config["model"])))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Adds `sentiment` to every message's parse data."""
         if self._model is None:
             return messages
         texts = [m.get(TEXT) if isinstance(m.get(TEXT), str) else "" for m in messages]
-        for message, result in zip(messages, self._model.predict(texts), strict=True):
+        vectors = [self._sentence_vector(m) for m in messages]
+        for message, result in zip(messages, self._model.predict(texts, vectors), strict=True):
             if isinstance(message.get(TEXT), str):
                 message.set(SENTIMENT, result, add_to_output=True)
         return messages
+
+    def _sentence_vector(self, message: Message) -> np.ndarray | None:
+        """The sentence embedding the featurizer put on the message, if it is the one trained on."""
+        _, sentence = message.get_dense_features(TEXT)
+        if sentence is None or sentence.features.shape[-1] != self._model.dimension:
+            return None
+        return np.asarray(sentence.features, dtype=np.float32).reshape(-1)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Nothing to add to the intent examples."""
