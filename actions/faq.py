@@ -12,6 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError, Topic
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 # When the NLU calls a message out of scope, the knowledge base must be at least this sure to answer
 # it anyway (a shop question the NLU misread); otherwise the polite refusal stands.
 SURE = 0.6
+# two questions in a row the knowledge base cannot answer: a person takes over
+FALLBACKS_BEFORE_HANDOFF = 2
 KNOWLEDGE_BASE = KnowledgeBase()
 # load the model and the file in the background, so the first question is answered quickly
 threading.Thread(target=KNOWLEDGE_BASE.index, daemon=True).start()
@@ -69,13 +72,13 @@ class ActionAnswerFaq(Action):
                 SlotSet("faq_state", "choose"),
                 SlotSet("faq_candidates", candidates),
             ]
-        dispatcher.utter_message(response="utter_faq_unknown")
         fallbacks = int(tracker.get_slot("faq_fallbacks") or 0) + 1
-        return [
-            SlotSet("faq_topic", None),
-            SlotSet("faq_state", "unknown"),
-            SlotSet("faq_fallbacks", fallbacks),
-        ]
+        cleared = [SlotSet("faq_topic", None), SlotSet("faq_state", "unknown")]
+        if fallbacks >= FALLBACKS_BEFORE_HANDOFF:
+            dispatcher.utter_message(response="utter_faq_unknown_again")
+            return cleared + hand_over(dispatcher, tracker, FAQ_FALLBACK)
+        dispatcher.utter_message(response="utter_faq_unknown")
+        return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
 
 
 def give_answer(dispatcher: CollectingDispatcher, topic: Topic) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Reacting to an angry customer: empathy, the offer of a person, and a flag for staff review."""
+"""Reacting to an angry customer: empathy, a staff member at once, and a flag for staff review."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.customer import customer_key
+from actions.handoff import NEGATIVE_SENTIMENT, hand_over
 from vietcx.store import sentiment
-
-NEGATIVE_SENTIMENT = "negative_sentiment"
 
 
 class ActionSentimentHandoff(Action):
@@ -25,4 +24,4 @@ class ActionSentimentHandoff(Action):
         channel, customer_id = customer_key(tracker)
         sentiment.flag(tracker.sender_id, channel, customer_id, NEGATIVE_SENTIMENT)
         dispatcher.utter_message(response="utter_sentiment_empathy")
-        return []
+        return hand_over(dispatcher, tracker, NEGATIVE_SENTIMENT)

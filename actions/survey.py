@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.customer import customer_key
 from actions.faq import confident_answer
-from vietcx.conversation_sentiment import sessions, summarize
+from vietcx.conversation_sentiment import current_summary
 from vietcx.store import surveys
 from vietcx.survey_answers import SKIP, parse_score
 
@@ -162,7 +162,7 @@ class ActionSurveyDone(Action):
         else:
             complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
             if survey_id:
-                mood = json.dumps(conversation_summary(tracker), ensure_ascii=False)
+                mood = json.dumps(current_summary(tracker.sender_id, tracker.events), ensure_ascii=False)
                 surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)
             dispatcher.utter_message(response="utter_survey_thanks")
         return cleared()
@@ -171,12 +171,6 @@ class ActionSurveyDone(Action):
 def cleared() -> list[EventType]:
     """Empties the survey's slots once it is over, ready for the next resolved issue."""
     return [SlotSet(slot, None) for slot in ("survey_id", *SURVEY_SLOTS)]
-
-
-def conversation_summary(tracker: Tracker) -> dict[str, Any]:
-    """The sentiment summary of the current conversation (session)."""
-    current = sessions(tracker.sender_id, tracker.events)
-    return summarize(current[-1].messages if current else [])
 
 
 class ActionStopSurvey(Action):

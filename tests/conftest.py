@@ -14,3 +14,10 @@ def assistant() -> Iterator[Assistant]:
     """The trained model served by the real Rasa server and action server on free ports."""
     with running_assistant() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def console(assistant: Assistant) -> Assistant:
+    """The same servers plus the staff console (`assistant.console_url`)."""
+    assistant.start_console()
+    return assistant

@@ -105,3 +105,9 @@ def summarize(messages: list[ScoredMessage]) -> dict[str, Any]:
         "most_negative_text": worst.text,
         "most_negative_score": worst.score,
     }
+
+
+def current_summary(sender_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary of a sender's current conversation (its last session)."""
+    found = sessions(sender_id, events)
+    return summarize(found[-1].messages if found else [])

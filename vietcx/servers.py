@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -67,11 +68,16 @@ class Assistant:
     env: dict[str, str]
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
+    console_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
 
     @property
     def kb_file(self) -> Path:
@@ -117,8 +123,15 @@ class Assistant:
             ]
             self._spawn("rasa", command, f"{self.url}/status")
 
+    def start_console(self) -> None:
+        """Starts the staff console too (tests that need it ask for it)."""
+        if "console" not in self.processes:
+            self.env["VIETCX_RASA_URL"] = self.url
+            command = [sys.executable, "-m", "vietcx.console", "--port", str(self.console_port)]
+            self._spawn("console", command, f"{self.console_url}/health")
+
     def stop(self, name: str | None = None) -> None:
-        """Stops one server (`rasa` or `actions`) or both."""
+        """Stops one server (`rasa`, `actions` or `console`) or all."""
         for key in [name] if name else list(self.processes):
             process = self.processes.pop(key, None)
             if process and process.poll() is None:
@@ -196,6 +209,8 @@ def running_assistant(
             "VIETCX_KB_FILE": str(shutil.copy(kb_file(), Path(workdir) / "faq.yml")),
             "VIETCX_ENDPOINTS": str(Path(workdir) / "endpoints.yml"),
             "VIETCX_SWEEP_SECONDS": "2",
+            "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
+            "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
             **(extra_env or {}),
         }
         assistant = Assistant(Path(workdir), model, env)

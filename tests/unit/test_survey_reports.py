@@ -113,7 +113,9 @@ def test_cli_export_and_report(db, tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_xlsx_keeps_text_as_text(db, tmp_path: Path) -> None:  # noqa: ANN001
     survey_id = surveys.start("sender-x", "web", "x1", "warranty", "faq", db=db)
-    surveys.record(survey_id, db=db, status="completed", csat=5, comment='=HYPERLINK("http://x.example","hi")')
+    surveys.record(
+        survey_id, db=db, status="completed", csat=5, comment='=HYPERLINK("http://x.example","hi")'
+    )
     out = tmp_path / "surveys.xlsx"
     export(Period(channel="web"), "xlsx", out, db=db, progress=False)
     [row] = [row for row in load_workbook(out).active.iter_rows() if row[0].value == survey_id]

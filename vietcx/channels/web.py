@@ -5,10 +5,16 @@ message without a sender. These subclasses check the request first and answer wi
 then hand over to Rasa's code unchanged. `WebChatChannel` also serves the chat page (`web/`) from
 the Rasa server itself, so the page and its webhook share one origin and nothing comes from the
 internet.
+
+Messages that do not answer the customer's own turn (a staff member's reply, the bot's survey after
+staff hand back) wait in the product database's outbox; both channels add them to the answer of
+the customer's next message, and `GET …/updates?sender=ID` hands them out to a polling client
+(the chat page polls every few seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from vietcx.settings import PROJECT
+from vietcx.store import escalations, staff
 
 WEB_ROOT = PROJECT / "web"
 MAX_MESSAGE_CHARS = 10_000
@@ -79,7 +86,51 @@ class RestChannel(RestInput):
                     return response.json({"error": problem}, status=400)
             return None
 
+        @blueprint.on_response
+        async def deliver(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+            """Queued messages first, then the answer to this message."""
+            if request.method != "POST" or not request.path.endswith("/webhook") or answer.status != 200:
+                return None
+            sender = json.loads(request.body)["sender"]
+            waiting = await _collect(sender)
+            if not waiting:
+                return None
+            return response.json(waiting + json.loads(answer.body or b"[]"))
+
+        @blueprint.route("/updates", methods=["GET"])
+        async def updates(request: Request) -> HTTPResponse:
+            sender = request.args.get("sender", "")
+            if not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+                return response.json({"error": "'sender' is required."}, status=400)
+            return response.json(await _collect(sender))
+
         return blueprint
+
+
+async def _collect(sender: str) -> list[dict[str, Any]]:
+    """The sender's queued messages in the REST channel's format; staff messages say who wrote them."""
+    queued = await asyncio.get_running_loop().run_in_executor(None, escalations.collect, sender)
+    names: dict[str, str] = {}
+    delivered = []
+    for message in queued:
+        item: dict[str, Any] = {"recipient_id": sender}
+        if message["text"]:
+            item["text"] = message["text"]
+        if message["buttons"]:
+            item["buttons"] = message["buttons"]
+        if message["author"] == "staff":
+            username = message["staff"] or ""
+            if username not in names:
+                account = staff.get(username)
+                names[username] = account["display_name"] if account else username
+            item["custom"] = {"staff": True, "staff_name": _given_name(names[username])}
+        delivered.append(item)
+    return delivered
+
+
+def _given_name(display_name: str) -> str:
+    """ "Nguyễn Thị Lan" → "Lan": customers are told which staff member answers, the Vietnamese way."""
+    return display_name.split()[-1] if display_name.split() else display_name
 
 
 class WebChatChannel(RestChannel):

@@ -174,6 +174,7 @@ outbox = Table(
     Column("buttons", Text),  # JSON list of {title, payload}
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
+    Column("delivery", String(32), index=True),  # which collection handed it out (each exactly once)
 )
 
 # staff accounts of the console (passwords hashed, never stored or logged in clear)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import statistics
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from vietcx.store.db import engine, escalations, outbox
 from vietcx.store.period import Period
@@ -199,27 +201,28 @@ def send(
 
 
 def collect(sender_id: str, db: Engine | None = None) -> list[dict]:
-    """The customer's undelivered messages, oldest first, marked delivered (each is handed out once)."""
+    """The customer's undelivered messages, oldest first, each handed out exactly once: they are
+    claimed with one UPDATE, so two polls at the same moment never both deliver a message."""
+    claim = uuid.uuid4().hex
     with (db or engine()).begin() as connection:
-        pending = _messages(connection, sender_id, undelivered=True)
-        if pending:
-            connection.execute(
-                update(outbox).where(outbox.c.id.in_([m["id"] for m in pending])).values(delivered_at=_now())
-            )
-    return pending
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.sender_id == sender_id, outbox.c.delivered_at.is_(None))
+            .values(delivered_at=_now(), delivery=claim)
+        )
+        return _messages(connection, outbox.c.delivery == claim)
 
 
 def messages(sender_id: str, db: Engine | None = None) -> list[dict]:
     """Every message sent to the customer this way (for the transcript)."""
     with (db or engine()).connect() as connection:
-        return _messages(connection, sender_id, undelivered=False)
+        return _messages(connection, outbox.c.sender_id == sender_id)
 
 
-def _messages(connection: Connection, sender_id: str, undelivered: bool) -> list[dict]:
-    query = select(outbox).where(outbox.c.sender_id == sender_id)
-    if undelivered:
-        query = query.where(outbox.c.delivered_at.is_(None))
-    found = [dict(r._mapping) for r in connection.execute(query.order_by(outbox.c.id))]
+def _messages(connection: Connection, condition: ColumnElement) -> list[dict]:
+    found = [
+        dict(r._mapping) for r in connection.execute(select(outbox).where(condition).order_by(outbox.c.id))
+    ]
     for message in found:
         message["buttons"] = json.loads(message["buttons"]) if message["buttons"] else []
     return found

@@ -77,6 +77,19 @@
     }
   }
 
+  // Staff replies (after a hand-over) and anything else queued for this customer arrive here.
+  const POLL_MS = 3000;
+  async function poll() {
+    try {
+      const res = await fetch("updates?sender=" + encodeURIComponent(sender));
+      if (res.ok) show(await res.json());
+    } catch (err) {
+      // offline for a moment: the next poll collects what is waiting
+    }
+    window.setTimeout(poll, POLL_MS);
+  }
+  window.setTimeout(poll, POLL_MS);
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     const text = input.value.trim();

@@ -1,0 +1,97 @@
+"""Hand-over to staff with the real Rasa and action servers and a real SQLite file: the escalation,
+the bot's silence, staff replies reaching the customer, and the hand-back that starts the survey."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+import requests
+from sqlalchemy import select
+
+from vietcx.servers import Assistant
+from vietcx.servers import reply_text as texts
+from vietcx.store import escalations, staff
+from vietcx.store.db import engine, surveys
+
+NGOC = {"customer": {"name": "Trần Thị Ngọc"}}
+
+
+def new_sender() -> str:
+    return f"handoff-{uuid.uuid4().hex[:8]}"
+
+
+def updates(assistant: Assistant, sender: str) -> list[dict]:
+    """What a polling client (the chat page) collects."""
+    reply = requests.get(f"{assistant.url}/webhooks/rest/updates", params={"sender": sender}, timeout=30)
+    reply.raise_for_status()
+    return reply.json()
+
+
+def hand_back(assistant: Assistant, sender: str) -> list[dict]:
+    """What the console does on "resolve": the external intent, then its answer to the outbox."""
+    reply = requests.post(
+        f"{assistant.url}/conversations/{quote(sender, safe='')}/trigger_intent",
+        json={"name": "EXTERNAL_staff_resolved"},
+        timeout=60,
+    )
+    reply.raise_for_status()
+    return reply.json()["messages"]
+
+
+def test_a_person_on_request_silence_staff_replies_and_the_survey_after(assistant: Assistant) -> None:
+    db = engine(assistant.database_url)
+    sender = new_sender()
+    assistant.chat(sender, "xin chào", NGOC)
+    told = texts(assistant.chat(sender, "cho tôi gặp nhân viên", NGOC))
+    assert "chị Ngọc" in told and "phút" in told
+
+    escalation = escalations.current(sender, db)
+    assert escalation and escalation["status"] == "open" and escalation["reason"] == "customer_request"
+    assert escalation["customer_name"] == "Trần Thị Ngọc"
+
+    # the bot stays silent; the message is still stored with its sentiment
+    assert assistant.chat(sender, "alo, sao lâu vậy, có ai không 😡", NGOC) == []
+    last = [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"][-1]
+    assert last["text"].startswith("alo") and last["parse_data"]["sentiment"]["label"] in (
+        "negative",
+        "neutral",
+    )
+    assert assistant.chat(sender, "cho gặp nhân viên", NGOC) == []  # still one escalation
+    assert escalations.current(sender, db)["id"] == escalation["id"]
+
+    # a staff member takes it and replies: a polling client gets it once, marked as staff
+    staff.add("lan", "Nguyễn Thị Lan", "mat-khau-rat-dai", db=db)
+    escalations.assign(escalation["id"], "lan", db)
+    escalations.send(
+        sender, "Dạ em là Lan, em kiểm tra đơn cho chị ngay ạ", "staff", "lan", escalation["id"], db=db
+    )
+    [delivered] = updates(assistant, sender)
+    assert delivered["text"].startswith("Dạ em là Lan") and delivered["custom"] == {
+        "staff": True,
+        "staff_name": "Lan",
+    }
+    assert updates(assistant, sender) == []
+    # or it comes with the answer to the customer's next message
+    escalations.send(sender, "Đơn của chị sẽ giao chiều nay ạ", "staff", "lan", escalation["id"], db=db)
+    assert texts(assistant.chat(sender, "dạ em cảm ơn", NGOC)) == "Đơn của chị sẽ giao chiều nay ạ"
+
+    # staff resolve: the bot is back and asks for the survey, recorded as resolved by staff
+    back = hand_back(assistant, sender)
+    escalations.resolve(escalation["id"], "lan", db)
+    assert "nhân viên đã hỗ trợ xong" in texts(back) and "hài lòng" in texts(back)
+    assert "dễ dàng" in texts(assistant.chat(sender, "5 sao", NGOC))
+    with db.connect() as connection:
+        [survey] = connection.execute(select(surveys).where(surveys.c.sender_id == sender)).all()
+    assert (survey.resolved_by, survey.csat, survey.topic) == ("staff", 5, "escalation:customer_request")
+    assert escalations.current(sender, db) is None
+
+
+def test_two_faq_fallbacks_in_a_row_hand_over(assistant: Assistant) -> None:
+    sender = new_sender()
+    stale_button = '/faq_choose{"faq_topic": "topic_removed_from_the_kb"}'
+    first = texts(assistant.chat(sender, stale_button))
+    assert "chưa tìm được" in first and escalations.current(sender, engine(assistant.database_url)) is None
+    second = texts(assistant.chat(sender, stale_button))
+    assert "mời nhân viên" in second and "phút" in second
+    assert escalations.current(sender, engine(assistant.database_url))["reason"] == "faq_fallback"
