@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from vietcx.dialogue.tracker_policy import TrackerPolicy
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class HandoffPolicy(Policy):
+class HandoffPolicy(TrackerPolicy):
     """Predicts silence (`action_listen`) while the conversation is handed to staff."""
 
     @staticmethod
@@ -30,24 +28,9 @@ class HandoffPolicy(Policy):
         """Above every other policy: nothing may answer for staff."""
         return {"priority": 8, "slot": "handoff", "handback_intent": "EXTERNAL_staff_resolved"}
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        """Keeps the slot and intent names."""
-        config = {**self.get_default_config(), **config}
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
+    def configure(self, config: dict[str, Any]) -> None:
+        """Keeps the settings."""
         self._slot, self._handback = str(config["slot"]), str(config["handback_intent"])
-
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        """Nothing to learn."""
-        return self._resource
 
     def predict_action_probabilities(
         self,

@@ -2,28 +2,26 @@
 
 Rules cannot see the sentiment of messages; a policy sees the whole tracker. When the last two
 customer messages are both negative with at least `threshold` confidence, and the assistant has
-not already reacted to them, it predicts `action` (an empathetic reply, the offer of a person and
-a review flag for staff) with full confidence and a priority above the rules.
+not already reacted to them, it predicts `action` (an empathetic reply, a hand-over to staff and a
+review flag) with full confidence and a priority above the rules.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
+from rasa.core.policies.policy import PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from vietcx.dialogue.tracker_policy import TrackerPolicy
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
-class NegativeSentimentPolicy(Policy):
+class NegativeSentimentPolicy(TrackerPolicy):
     """Predicts the empathy action after consecutive strongly negative messages."""
 
     @staticmethod
@@ -31,25 +29,11 @@ class NegativeSentimentPolicy(Policy):
         """Above RulePolicy (6) so that it wins a tie."""
         return {"priority": 7, "threshold": 0.7, "in_a_row": 2, "action": "action_sentiment_handoff"}
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Any = None,
-    ) -> None:
-        """Keeps the thresholds."""
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
+    def configure(self, config: dict[str, Any]) -> None:
+        """Keeps the settings."""
         self._threshold = float(config["threshold"])
         self._in_a_row = int(config["in_a_row"])
         self._action = str(config["action"])
-
-    def train(
-        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
-        """Nothing to learn: the sentiment classifier did that."""
-        return self._resource
 
     def predict_action_probabilities(
         self,
