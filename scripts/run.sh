@@ -11,8 +11,11 @@ mkdir -p var/log
 
 .venv/bin/python -m vietcx.action_server --host "$HOST" --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
 actions_pid=$!
+# Rasa's HTTP API (the console hands conversations back through it) asks for VIETCX_RASA_TOKEN when set
+token_args=()
+if [ -n "${VIETCX_RASA_TOKEN:-}" ]; then token_args=(--auth-token "$VIETCX_RASA_TOKEN"); fi
 .venv/bin/rasa run \
-  --model models/assistant.tar.gz --interface "$HOST" --port "$RASA_PORT" --enable-api \
+  --model models/assistant.tar.gz --interface "$HOST" --port "$RASA_PORT" --enable-api "${token_args[@]}" \
   --endpoints endpoints.yml --credentials credentials.yml --log-file var/log/rasa.log >/dev/null 2>&1 &
 rasa_pid=$!
 VIETCX_RASA_URL="http://$HOST:$RASA_PORT" .venv/bin/python -m vietcx.console --host "$HOST" --port "$CONSOLE_PORT" \

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from vietcx.kb.loader import KnowledgeBaseError, load
+from vietcx.reports import escalations as escalation_report
 from vietcx.reports import sentiment as sentiment_report
 from vietcx.reports.files import FORMATS
 from vietcx.reports.surveys import export, report, table
 from vietcx.settings import PROJECT, kb_file
-from vietcx.store import profiles, sentiment
+from vietcx.store import profiles, sentiment, staff
 from vietcx.store.period import Period
 from vietcx.store.tracker import delete_conversations
 
@@ -86,6 +88,57 @@ def report_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def export_escalations(args: argparse.Namespace) -> int:
+    """Writes escalations to a CSV, XLSX or JSON file (personal data masked by default)."""
+    written = escalation_report.export(_period(args), args.format, args.out, include_pii=args.include_pii)
+    print(
+        f"{written} escalations written to {args.out}"
+        + ("" if args.include_pii else " (personal data masked)")
+    )
+    return 0
+
+
+def report_escalations(args: argparse.Namespace) -> int:
+    """Prints escalations per reason and channel and the median time to resolve; saves the chart."""
+    result = escalation_report.report(_period(args), args.out)
+    print(escalation_report.table(result))
+    print(f"\nchart: {result['chart']}")
+    return 0
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """From stdin (one line, for scripts) or typed twice without echo; never an argument, which
+    would stay in the shell's history and the process list."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise ValueError("the two passwords differ")
+    return password
+
+
+def staff_add(args: argparse.Namespace) -> int:
+    """Creates a staff account of the console."""
+    try:
+        account = staff.add(args.username, args.name, _new_password(args), args.role)
+    except ValueError as error:
+        print(f"not added: {error}", file=sys.stderr)
+        return 1
+    print(f"staff member {account['username']} ({account['display_name']}, {account['role']}) added")
+    return 0
+
+
+def staff_password(args: argparse.Namespace) -> int:
+    """Sets a new password for a staff account."""
+    try:
+        staff.set_password(args.username, _new_password(args))
+    except ValueError as error:
+        print(f"password not changed: {error}", file=sys.stderr)
+        return 1
+    print(f"password of {args.username} changed")
+    return 0
+
+
 def _day(text: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -134,6 +187,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sentiment_export.add_argument("--include-pii", action="store_true", help="keep texts and ids unmasked")
     sentiment_export.set_defaults(run=export_sentiment)
 
+    escalation_export = exports.add_parser("escalations", help="escalations to staff")
+    _add_filters(escalation_export)
+    escalation_export.add_argument("--format", choices=FORMATS, default="csv")
+    escalation_export.add_argument("--out", type=Path, required=True, help="the file to write")
+    escalation_export.add_argument("--include-pii", action="store_true", help="keep names and ids unmasked")
+    escalation_export.set_defaults(run=export_escalations)
+
     reports = commands.add_parser("report", help="print figures and save charts").add_subparsers(
         dest="what", required=True
     )
@@ -150,6 +210,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=PROJECT / "var" / "reports", help="folder for the charts"
     )
     sentiment_summary.set_defaults(run=report_sentiment)
+
+    escalation_summary = reports.add_parser("escalations", help="escalations per reason and channel")
+    _add_filters(escalation_summary)
+    escalation_summary.add_argument(
+        "--out", type=Path, default=PROJECT / "var" / "reports", help="folder for the chart"
+    )
+    escalation_summary.set_defaults(run=report_escalations)
+
+    accounts = commands.add_parser("staff", help="staff accounts of the console").add_subparsers(
+        dest="staff_command", required=True
+    )
+    new_account = accounts.add_parser("add", help="create an account (the password is asked for)")
+    new_account.add_argument("username")
+    new_account.add_argument(
+        "--name", required=True, help='the name shown to colleagues, e.g. "Nguyễn Thị Lan"'
+    )
+    new_account.add_argument("--role", choices=staff.ROLES, default="agent")
+    new_account.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    new_account.set_defaults(run=staff_add)
+    reset = accounts.add_parser("password", help="set a new password (the password is asked for)")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    reset.set_defaults(run=staff_password)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -61,10 +61,11 @@ def test_a_person_on_request_silence_staff_replies_and_the_survey_after(assistan
     assert escalations.current(sender, db)["id"] == escalation["id"]
 
     # a staff member takes it and replies: a polling client gets it once, marked as staff
-    staff.add("lan", "Nguyễn Thị Lan", "mat-khau-rat-dai", db=db)
-    escalations.assign(escalation["id"], "lan", db)
+    agent = f"lan-{sender}"  # the servers (and their database) are shared by the whole test session
+    staff.add(agent, "Nguyễn Thị Lan", "mat-khau-rat-dai", db=db)
+    escalations.assign(escalation["id"], agent, db)
     escalations.send(
-        sender, "Dạ em là Lan, em kiểm tra đơn cho chị ngay ạ", "staff", "lan", escalation["id"], db=db
+        sender, "Dạ em là Lan, em kiểm tra đơn cho chị ngay ạ", "staff", agent, escalation["id"], db=db
     )
     [delivered] = updates(assistant, sender)
     assert delivered["text"].startswith("Dạ em là Lan") and delivered["custom"] == {
@@ -73,12 +74,12 @@ def test_a_person_on_request_silence_staff_replies_and_the_survey_after(assistan
     }
     assert updates(assistant, sender) == []
     # or it comes with the answer to the customer's next message
-    escalations.send(sender, "Đơn của chị sẽ giao chiều nay ạ", "staff", "lan", escalation["id"], db=db)
+    escalations.send(sender, "Đơn của chị sẽ giao chiều nay ạ", "staff", agent, escalation["id"], db=db)
     assert texts(assistant.chat(sender, "dạ em cảm ơn", NGOC)) == "Đơn của chị sẽ giao chiều nay ạ"
 
     # staff resolve: the bot is back and asks for the survey, recorded as resolved by staff
     back = hand_back(assistant, sender)
-    escalations.resolve(escalation["id"], "lan", db)
+    escalations.resolve(escalation["id"], agent, db)
     assert "nhân viên đã hỗ trợ xong" in texts(back) and "hài lòng" in texts(back)
     assert "dễ dàng" in texts(assistant.chat(sender, "5 sao", NGOC))
     with db.connect() as connection:

@@ -146,3 +146,19 @@ def test_in_hours_the_customer_gets_a_wait_estimate(db, monkeypatch: pytest.Monk
     hand_over(dispatcher, tracker("s-day"), "faq_fallback")
     [message] = dispatcher.messages
     assert message["response"] == "utter_handoff" and message["minutes"] >= 1
+
+
+def test_two_staff_taking_at_once_cannot_both_get_it(db) -> None:  # noqa: ANN001
+    row = escalations.open_escalation("s4", "web", None, None, "customer_request", db=db)[0]
+    escalations.assign(row["id"], "lan", db, held_by=None)
+    with pytest.raises(escalations.EscalationError):
+        escalations.assign(row["id"], "minh", db, held_by=None)  # saw it unheld, but Lan was faster
+    assert escalations.get(row["id"], db)["staff"] == "lan"
+    escalations.assign(row["id"], "admin", db, held_by="lan")  # a take-over that knows who held it
+    assert escalations.get(row["id"], db)["staff"] == "admin"
+
+
+def test_engine_follows_the_configured_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("one.db", "two.db"):
+        monkeypatch.setenv("VIETCX_DATABASE_URL", f"sqlite:///{tmp_path / name}")
+        assert engine().url.database == str(tmp_path / name)

@@ -191,10 +191,13 @@ staff = Table(
 )
 
 
-@functools.lru_cache(maxsize=4)
 def engine(url: str | None = None) -> Engine:
-    """The engine for a URL (default: the configured one), with the schema ready."""
-    url = url or database_url()
+    """The engine for a URL (default: the configured one, read now), with the schema ready."""
+    return _engine(url or database_url())
+
+
+@functools.lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     created = create_engine(url, future=True, pool_pre_ping=True)
     if created.dialect.name == "sqlite":
         event.listen(created, "connect", _sqlite_pragmas)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -130,26 +130,32 @@ def _filters(where: Period, status: str | None, reason: str | None):  # noqa: AN
     return clause
 
 
-def assign(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
-    """Gives an unresolved escalation to a staff member ("take")."""
-    return _change(escalation_id, db, UNRESOLVED, status="assigned", staff=staff, assigned_at=_now())
+def assign(escalation_id: int, staff: str, db: Engine | None = None, held_by: str | None = None) -> dict:
+    """Gives an unresolved escalation to a staff member ("take"), provided it is still held by
+    `held_by` (None: nobody), so two staff members clicking at once cannot both get it."""
+    holder = escalations.c.staff.is_(None) if held_by is None else escalations.c.staff == held_by
+    return _change(escalation_id, db, UNRESOLVED, holder, status="assigned", staff=staff, assigned_at=_now())
 
 
 def resolve(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
     """Marks the escalation resolved by a staff member: the bot owns the conversation again."""
-    return _change(escalation_id, db, UNRESOLVED, status="resolved", resolved_by=staff, resolved_at=_now())
+    return _change(
+        escalation_id, db, UNRESOLVED, true(), status="resolved", resolved_by=staff, resolved_at=_now()
+    )
 
 
-def _change(escalation_id: int, db: Engine | None, allowed: tuple[str, ...], **values: object) -> dict:
+def _change(
+    escalation_id: int, db: Engine | None, allowed: tuple[str, ...], guard: ColumnElement, **values: object
+) -> dict:
     db = db or engine()
     with db.begin() as connection:
         changed = connection.execute(
             update(escalations)
-            .where(escalations.c.id == escalation_id, escalations.c.status.in_(allowed))
+            .where(escalations.c.id == escalation_id, escalations.c.status.in_(allowed), guard)
             .values(**values)
         ).rowcount
     if not changed:
-        raise EscalationError(f"escalation {escalation_id} is missing or already resolved")
+        raise EscalationError(f"escalation {escalation_id} is missing, resolved or was taken meanwhile")
     return get(escalation_id, db) or {}
 
 

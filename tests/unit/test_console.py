@@ -1,0 +1,489 @@
+"""The staff console through Flask's test client, on real SQLite files: a product database and a
+tracker store holding Rasa-shaped events. CSRF stays on; only Rasa's trigger_intent is stood in for."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+
+from vietcx.console.app import create_app
+from vietcx.console.settings import secret_key
+from vietcx.console.transcript import lines
+from vietcx.servers import free_port
+from vietcx.store import escalations, staff, surveys
+from vietcx.store.db import engine
+from vietcx.store.db import escalations as escalation_table
+
+PASSWORD = "mật khẩu đủ dài 2026"
+SENDER = "khach-01"
+SCRIPT = "<script>alert(1)</script>"
+NOW = time.time()
+
+
+def _event(kind: str, seconds_ago: float, **fields: object) -> dict:
+    return {"event": kind, "timestamp": NOW - seconds_ago, **fields}
+
+
+def _sentiment(label: str, confidence: float) -> dict:
+    others = (1 - confidence) / 2
+    return {
+        "label": label,
+        "confidence": confidence,
+        "scores": {**dict.fromkeys(("negative", "neutral", "positive"), others), label: confidence},
+    }
+
+
+EVENTS = [
+    _event("action", 600, name="action_session_start"),
+    _event("session_started", 600),
+    _event(
+        "user", 500, text="bảo hành máy giặt bao lâu", parse_data={"sentiment": _sentiment("neutral", 0.8)}
+    ),
+    _event("action", 499, name="action_answer_faq"),
+    _event(
+        "bot",
+        499,
+        text="Dạ, bạn muốn hỏi về chủ đề nào ạ?",
+        data={"buttons": [{"title": "Bảo hành", "payload": "/x"}]},
+    ),
+    _event("slot", 499, name="faq_candidates", value=["warranty", "installment"]),
+    _event("user", 400, text="/faq_choose", parse_data={"sentiment": _sentiment("neutral", 0.7)}),
+    _event("action", 399, name="action_answer_faq"),
+    _event("slot", 399, name="faq_topic", value="warranty"),
+    _event(
+        "user",
+        300,
+        text=f"{SCRIPT} máy vẫn hỏng, chán quá",
+        parse_data={"sentiment": _sentiment("negative", 0.91)},
+    ),
+    _event("action", 299, name="action_answer_faq"),
+    _event("slot", 299, name="faq_state", value="unknown"),
+    _event("bot", 299, text="Dạ, em chưa tìm được câu trả lời phù hợp ạ."),
+]
+
+
+@pytest.fixture()
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    url = f"sqlite:///{tmp_path / 'vietcx.db'}"
+    monkeypatch.setenv("VIETCX_DATABASE_URL", url)
+    database = engine(url)
+    staff.add("lan", "Nguyễn Thị Lan", PASSWORD, "agent", db=database)
+    staff.add("minh", "Trần Văn Minh", PASSWORD, "agent", db=database)
+    staff.add("hoa", "Lê Thu Hoa", PASSWORD, "admin", db=database)
+    return database
+
+
+@pytest.fixture()
+def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Rasa's SQL tracker store as endpoints.yml describes it, with one conversation."""
+    path = tmp_path / "tracker.db"
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{path}"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("VIETCX_ENDPOINTS", str(endpoints))
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,"
+            " timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+        )
+        connection.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
+            [(SENDER, e["event"], e["timestamp"], json.dumps(e, ensure_ascii=False)) for e in EVENTS],
+        )
+    return path
+
+
+@pytest.fixture()
+def escalation(db: Engine, tracker: Path) -> dict:
+    summary = {"messages": 3, "negative": 1, "neutral": 2, "positive": 0, "mean_score": -0.3, "trend": -0.9,
+               "most_negative_text": f"{SCRIPT} máy vẫn hỏng", "most_negative_score": -0.9}  # fmt: skip
+    row, opened = escalations.open_escalation(
+        SENDER, "rest", SENDER, "chị Ngọc", "faq_fallback", summary, db=db
+    )
+    assert opened
+    return row
+
+
+def make_app(db: Engine, rasa_url: str = "http://127.0.0.1:9", **config: object) -> Flask:
+    return create_app(db=db, rasa_url=rasa_url, config={"SECRET_KEY": "test-only-secret", **config})
+
+
+@pytest.fixture()
+def app(db: Engine) -> Flask:
+    return make_app(db)
+
+
+def token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of a page's forms, as a browser would find it."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(app: Flask, username: str, password: str = PASSWORD) -> FlaskClient:
+    client = app.test_client()
+    answer = client.post(
+        "/login", data={"csrf_token": token(client, "/login"), "username": username, "password": password}
+    )
+    assert answer.status_code == 302, answer.text
+    return client
+
+
+def act(client: FlaskClient, escalation_id: int, action: str, **fields: str):  # noqa: ANN201
+    """POST one of the escalation page's forms with the page's own CSRF token."""
+    csrf = token(client, f"/escalations/{escalation_id}")
+    return client.post(f"/escalations/{escalation_id}/{action}", data={"csrf_token": csrf, **fields})
+
+
+def test_health_needs_no_session(app: Flask) -> None:
+    answer = app.test_client().get("/health")
+    assert answer.status_code == 200 and answer.text == "ok"
+
+
+def test_a_wrong_password_is_refused_without_saying_whether_the_user_exists(app: Flask) -> None:
+    pages = []
+    for username in ("lan", "khong-ton-tai"):
+        client = app.test_client()
+        answer = client.post(
+            "/login",
+            data={
+                "csrf_token": token(client, "/login"),
+                "username": username,
+                "password": "sai mật khẩu rồi",
+            },
+        )
+        assert answer.status_code == 401
+        assert "Tên đăng nhập hoặc mật khẩu chưa đúng" in answer.text
+        assert client.get("/").status_code == 302  # not signed in
+        pages.append(re.sub(r'value="[^"]*"', "", answer.text))
+    assert pages[0] == pages[1]  # the same page either way
+
+
+def test_five_wrong_passwords_lock_the_user_name_for_a_while(app: Flask) -> None:
+    client = app.test_client()
+    for _ in range(5):
+        client.post(
+            "/login", data={"csrf_token": token(client, "/login"), "username": "lan", "password": "sai"}
+        )
+    answer = client.post(
+        "/login", data={"csrf_token": token(client, "/login"), "username": "lan", "password": PASSWORD}
+    )
+    assert answer.status_code == 429 and "tạm thời bị khóa" in answer.text
+    assert sign_in(app, "minh")  # other names are not affected
+
+
+def test_every_console_route_needs_a_session(db: Engine, app: Flask, escalation: dict) -> None:
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("auth.login", "health", "static"):
+            continue
+        path = rule.build({"escalation_id": escalation["id"]})[1]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            answer = client.open(path, method=method)
+            if method == "GET":
+                assert answer.status_code == 302, (method, path)
+                assert answer.location.startswith("/login?next="), answer.location
+            else:
+                assert answer.status_code == 401, (method, path)
+            checked += 1
+    assert checked >= 7  # queue, escalation, transcript, take, reply, resolve, logout
+    assert escalations.get(escalation["id"], db)["status"] == "open"
+
+
+def test_a_post_without_a_valid_csrf_token_is_refused(db: Engine, app: Flask, escalation: dict) -> None:
+    client = sign_in(app, "lan")
+    path = f"/escalations/{escalation['id']}/take"
+    assert client.post(path).status_code == 400
+    assert client.post(path, data={"csrf_token": "forged"}).status_code == 400
+    assert escalations.get(escalation["id"], db)["status"] == "open"
+    stranger = app.test_client()  # a token from another session is no good either
+    foreign = token(stranger, "/login")
+    assert client.post(path, data={"csrf_token": foreign}).status_code == 400
+    assert app.test_client().post("/login", data={"username": "lan", "password": PASSWORD}).status_code == 400
+    assert act(client, escalation["id"], "take").status_code == 303  # with the page's token it works
+
+
+def test_one_agent_cannot_act_on_another_agents_escalation(db: Engine, app: Flask, escalation: dict) -> None:
+    lan, minh = sign_in(app, "lan"), sign_in(app, "minh")
+    act(lan, escalation["id"], "take")
+    for action, fields in [("take", {}), ("reply", {"text": "Dạ em là Minh ạ"}), ("resolve", {})]:
+        answer = act(minh, escalation["id"], action, **fields)
+        assert answer.status_code == 403, action
+        assert "đang do Nguyễn Thị Lan xử lý" in answer.text
+    row = escalations.get(escalation["id"], db)
+    assert (row["status"], row["staff"]) == ("assigned", "lan")
+    assert escalations.messages(SENDER, db) == []
+
+
+def test_a_reply_is_recorded_under_the_signed_in_staff_member_whatever_the_form_says(
+    db: Engine, app: Flask, escalation: dict
+) -> None:
+    lan = sign_in(app, "lan")
+    assert act(lan, escalation["id"], "reply", text="Dạ").status_code == 403  # take it first
+    act(lan, escalation["id"], "take")
+    answer = act(
+        lan,
+        escalation["id"],
+        "reply",
+        text="Dạ, em là Lan, em hỗ trợ chị ngay ạ.",
+        staff="minh",
+        author="bot",
+        username="minh",
+    )
+    assert answer.status_code == 303
+    [message] = escalations.messages(SENDER, db)
+    assert (message["author"], message["staff"], message["escalation_id"]) == (
+        "staff",
+        "lan",
+        escalation["id"],
+    )
+    assert message["text"] == "Dạ, em là Lan, em hỗ trợ chị ngay ạ."
+    page = lan.get(f"/escalations/{escalation['id']}").text
+    assert "Nhân viên Nguyễn Thị Lan" in page and "Đang chờ gửi tới khách" in page
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [("", "đang trống"), ("   \n ", "đang trống"), ("x" * 2001, "tối đa 2000 ký tự")]
+)
+def test_an_empty_or_too_long_reply_is_not_sent(
+    db: Engine, app: Flask, escalation: dict, text: str, reason: str
+) -> None:
+    lan = sign_in(app, "lan")
+    act(lan, escalation["id"], "take")
+    answer = act(lan, escalation["id"], "reply", text=text)
+    assert answer.status_code == 303
+    assert escalations.messages(SENDER, db) == []
+    assert reason in lan.get(answer.location).text  # the reason is shown
+    assert act(lan, escalation["id"], "reply", text="x" * 2000).status_code == 303  # the limit itself is fine
+    assert len(escalations.messages(SENDER, db)) == 1
+
+
+def test_an_admin_takes_over_and_the_agent_no_longer_can_reply(
+    db: Engine, app: Flask, escalation: dict
+) -> None:
+    lan, hoa = sign_in(app, "lan"), sign_in(app, "hoa")
+    act(lan, escalation["id"], "take")
+    assert "Nhận xử lý" in hoa.get(f"/escalations/{escalation['id']}").text
+    assert act(hoa, escalation["id"], "take").status_code == 303
+    assert escalations.get(escalation["id"], db)["staff"] == "hoa"
+    assert act(lan, escalation["id"], "reply", text="Dạ").status_code == 403
+    assert act(hoa, escalation["id"], "reply", text="Dạ, chị Hoa hỗ trợ ạ").status_code == 303
+    assert [m["staff"] for m in escalations.messages(SENDER, db)] == ["hoa"]
+
+
+def test_customer_markup_is_shown_as_text(app: Flask, escalation: dict) -> None:
+    lan = sign_in(app, "lan")
+    for path in (f"/escalations/{escalation['id']}", f"/escalations/{escalation['id']}/transcript"):
+        answer = lan.get(path)
+        assert SCRIPT not in answer.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; máy vẫn hỏng" in answer.text
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]  # and no inline script would run
+
+
+def test_the_escalation_page_shows_sentiment_faq_topics_and_surveys(
+    app: Flask, db: Engine, escalation: dict
+) -> None:
+    survey = surveys.start(SENDER, "rest", SENDER, "warranty", "staff", db=db)
+    surveys.record(survey, db=db, status="completed", csat=2, ces=3, comment="Giao hàng chậm")
+    page = sign_in(app, "lan").get(f"/escalations/{escalation['id']}").text
+    assert re.search(r'sentiment--negative"[^>]*>\s*Tiêu cực\s+91%', page)
+    assert "Trợ lý không tìm được câu trả lời (2 lần)" in page
+    assert "Bảo hành" in page and "(đã trả lời)" in page and "Trả góp 0%" in page and "(đã gợi ý)" in page
+    assert "Số lần trợ lý không tìm được câu trả lời: 1" in page
+    assert "Lúc chuyển cho nhân viên" in page and "Phiên trò chuyện hiện tại" in page
+    assert "Giao hàng chậm" in page and "sau khi nhân viên hỗ trợ" in page
+    texts = re.findall(r'<div class="text">(.*?)</div>', page, re.S)
+    assert (
+        texts[0] == "bảo hành máy giặt bao lâu" and texts[-1] == "Dạ, em chưa tìm được câu trả lời phù hợp ạ."
+    )
+
+
+def test_the_transcript_alone_says_its_version_which_changes_with_a_new_message(
+    db: Engine, app: Flask, escalation: dict
+) -> None:
+    lan = sign_in(app, "lan")
+    page = lan.get(f"/escalations/{escalation['id']}").text
+    first = lan.get(f"/escalations/{escalation['id']}/transcript").headers["X-Transcript-Version"]
+    assert f'data-version="{first}"' in page
+    assert lan.get(f"/escalations/{escalation['id']}/transcript").headers["X-Transcript-Version"] == first
+    act(lan, escalation["id"], "take")
+    act(lan, escalation["id"], "reply", text="Dạ em đây ạ")
+    answer = lan.get(f"/escalations/{escalation['id']}/transcript")
+    assert answer.headers["X-Transcript-Version"] != first and "Dạ em đây ạ" in answer.text
+
+
+def test_an_outbox_message_rasa_also_stored_is_shown_once() -> None:
+    sent = datetime.fromtimestamp(NOW, tz=timezone.utc)
+    queued = [
+        {"created_at": sent.replace(tzinfo=None), "author": "bot", "text": "Dạ, em chưa tìm được câu trả lời phù hợp ạ.",
+         "staff": None, "buttons": [], "delivered_at": None},
+        {"created_at": sent.replace(tzinfo=None) + timedelta(seconds=1), "author": "staff", "text": "Dạ em Lan đây ạ",
+         "staff": "lan", "buttons": [], "delivered_at": sent.replace(tzinfo=None)},
+    ]  # fmt: skip
+    shown = lines(EVENTS, queued, {"lan": "Nguyễn Thị Lan"})
+    assert [line.text for line in shown].count("Dạ, em chưa tìm được câu trả lời phù hợp ạ.") == 1
+    assert [(line.author, line.staff, line.delivered) for line in shown[-2:]] == [
+        ("bot", None, False),
+        ("staff", "Nguyễn Thị Lan", True),
+    ]
+    assert [line.at for line in shown] == sorted(line.at for line in shown)
+
+
+def test_an_expired_session_goes_back_to_the_login_page(db: Engine, escalation: dict) -> None:
+    app = make_app(db, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
+    lan = sign_in(app, "lan")
+    assert lan.get("/").status_code == 200
+    time.sleep(2.2)
+    answer = lan.get(f"/escalations/{escalation['id']}")
+    assert answer.status_code == 302 and answer.location.startswith("/login")
+    assert lan.post(f"/escalations/{escalation['id']}/take").status_code == 401
+
+
+def test_signing_out_ends_the_session(app: Flask) -> None:
+    lan = sign_in(app, "lan")
+    assert lan.post("/logout").status_code == 400  # without the token it is refused too
+    assert lan.post("/logout", data={"csrf_token": token(lan, "/")}).status_code == 302
+    assert lan.get("/").status_code == 302
+
+
+def test_after_login_only_a_local_page_is_followed(app: Flask) -> None:
+    for target, expected in [
+        ("/escalations/1", "/escalations/1"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+    ]:
+        client = app.test_client()
+        csrf = token(client, "/login")
+        answer = client.post(
+            f"/login?next={target}", data={"csrf_token": csrf, "username": "lan", "password": PASSWORD}
+        )
+        assert answer.location == expected
+
+
+def test_the_queue_filters_and_counts(app: Flask, db: Engine) -> None:
+    opened = [
+        ("a", "web", "customer_request", datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)),
+        ("b", "rest", "faq_fallback", datetime(2026, 11, 3, 3, 0, tzinfo=timezone.utc)),
+        (
+            "c",
+            "web",
+            "negative_sentiment",
+            datetime(2026, 11, 4, 18, 0, tzinfo=timezone.utc),
+        ),  # 5 Nov in Vietnam
+    ]
+    ids = {}
+    for sender, channel, reason, when in opened:
+        row, _ = escalations.open_escalation(
+            sender, channel, sender, f"Khách {sender.upper()}", reason, db=db
+        )
+        with db.begin() as connection:
+            connection.execute(
+                update(escalation_table).where(escalation_table.c.id == row["id"]).values(created_at=when)
+            )
+        ids[sender] = row["id"]
+    escalations.assign(ids["a"], "lan", db)
+    lan = sign_in(app, "lan")
+
+    def shown(query: str) -> set[str]:
+        return set(re.findall(r"<a href=\"/escalations/\d+\">(Khách [A-C])</a>", lan.get(f"/?{query}").text))
+
+    assert shown("") == {"Khách A", "Khách B", "Khách C"}
+    assert shown("channel=web") == {"Khách A", "Khách C"}
+    assert shown("reason=faq_fallback") == {"Khách B"}
+    assert shown("status=assigned") == {"Khách A"}
+    assert shown("from=2026-11-05&to=2026-11-05") == {"Khách C"}  # days are Vietnam's days
+    assert shown("from=2026-11-02&to=2026-11-03&channel=rest") == {"Khách B"}
+    page = lan.get("/?channel=web").text
+    assert re.search(r"Đang chờ: <strong>1</strong>", page) and re.search(
+        r"Đang xử lý: <strong>1</strong>", page
+    )
+    assert "<td>Nguyễn Thị Lan</td>" in page and "<td>Trợ lý không tìm được" not in page
+    assert "chưa đúng dạng ngày" in lan.get("/?from=hôm-qua").text
+
+
+def test_resolve_while_rasa_is_unreachable_changes_nothing(db: Engine, escalation: dict) -> None:
+    app = make_app(db, rasa_url=f"http://127.0.0.1:{free_port()}")
+    lan = sign_in(app, "lan")
+    act(lan, escalation["id"], "take")
+    answer = act(lan, escalation["id"], "resolve")
+    assert "Chưa liên lạc được với trợ lý ảo" in lan.get(answer.location).text
+    row = escalations.get(escalation["id"], db)
+    assert (row["status"], row["staff"], row["resolved_at"]) == ("assigned", "lan", None)
+    assert escalations.messages(SENDER, db) == []
+
+
+@pytest.fixture()
+def rasa_stand_in() -> Iterator[tuple[str, list]]:
+    """A local HTTP server answering trigger_intent as Rasa does; it records what it was sent."""
+    calls: list = []
+
+    class TriggerIntent(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            calls.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            body = json.dumps({"tracker": {}, "messages": [
+                {"recipient_id": SENDER, "text": "Chị hài lòng với sự hỗ trợ hôm nay ở mức nào ạ?",
+                 "buttons": [{"title": "5 ⭐", "payload": "/survey_answer{\"score\": 5}"}]},
+            ]}).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TriggerIntent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", calls
+    server.shutdown()
+    server.server_close()
+
+
+def test_resolve_hands_back_to_the_bot_and_queues_its_survey_question(
+    db: Engine, escalation: dict, rasa_stand_in: tuple[str, list]
+) -> None:
+    url, calls = rasa_stand_in
+    lan = sign_in(make_app(db, rasa_url=url), "lan")
+    act(lan, escalation["id"], "take")
+    answer = act(lan, escalation["id"], "resolve")
+    assert "Đã giải quyết yêu cầu" in lan.get(answer.location).text
+    assert calls == [(f"/conversations/{SENDER}/trigger_intent", {"name": "EXTERNAL_staff_resolved"})]
+    [message] = escalations.messages(SENDER, db)
+    assert (message["author"], message["escalation_id"]) == ("bot", escalation["id"])
+    assert message["text"] == "Chị hài lòng với sự hỗ trợ hôm nay ở mức nào ạ?"
+    assert message["buttons"] == [{"title": "5 ⭐", "payload": '/survey_answer{"score": 5}'}]
+    row = escalations.get(escalation["id"], db)
+    assert (row["status"], row["resolved_by"]) == ("resolved", "lan") and row["resolved_at"]
+    assert act(lan, escalation["id"], "reply", text="Dạ").status_code == 303  # refused politely
+    assert len(escalations.messages(SENDER, db)) == 1
+
+
+def test_the_session_secret_is_made_once_and_kept_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VIETCX_CONSOLE_SECRET", raising=False)
+    path = tmp_path / "var" / "console-secret"
+    first = secret_key(path)
+    assert len(first) == 64 and secret_key(path) == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["console-secret"]
+    monkeypatch.setenv("VIETCX_CONSOLE_SECRET", "from-the-environment")
+    assert secret_key(path) == "from-the-environment"

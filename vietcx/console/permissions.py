@@ -1,0 +1,22 @@
+"""Who may do what with an escalation. The acting staff member is always the signed-in one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Staff(Protocol):
+    username: str
+    is_admin: bool
+
+
+def can_take(user: Staff, escalation: dict) -> bool:
+    """Anyone takes an open escalation; only an admin takes one that another staff member holds."""
+    if escalation["status"] == "resolved":
+        return False
+    return escalation["staff"] in (None, user.username) or user.is_admin
+
+
+def can_work(user: Staff, escalation: dict) -> bool:
+    """Replying and resolving belong to the staff member holding the escalation (admins take over first)."""
+    return escalation["status"] == "assigned" and escalation["staff"] == user.username

@@ -1,0 +1,226 @@
+"""The queue, an escalation's page, and what staff do with an escalation: take, reply, resolve."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.engine import Engine
+from werkzeug.wrappers import Response
+
+from vietcx.console import labels
+from vietcx.console.forms import ReplyForm
+from vietcx.console.permissions import can_take, can_work
+from vietcx.console.queries import conversation_events, conversation_surveys
+from vietcx.console.rasa import RasaUnavailable, hand_back
+from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
+from vietcx.store import escalations, staff
+from vietcx.store.period import Period
+
+logger = logging.getLogger(__name__)
+blueprint = Blueprint("console", __name__)
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # where staff work: dates in filters are their days
+QUEUE_LIMIT = 500
+
+
+def _db() -> Engine:
+    return current_app.extensions["vietcx.db"]
+
+
+def _staff_names(usernames: set[str | None]) -> dict[str, str]:
+    found = {name: staff.get(name, _db()) for name in usernames if name}
+    return {name: account["display_name"] for name, account in found.items() if account}
+
+
+def _local_day(value: str, label: str) -> datetime | None:
+    """A YYYY-MM-DD day of Vietnam as the UTC moment it starts (the database keeps UTC)."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        flash(f"“{label}” chưa đúng dạng ngày (ví dụ 2026-11-30), nên chưa được áp dụng.", "error")
+        return None
+    return day.replace(tzinfo=LOCAL).astimezone(timezone.utc)
+
+
+@blueprint.get("/")
+def queue() -> str:
+    args = request.args
+    status = args.get("status") if args.get("status") in labels.STATUSES else None
+    reason = args.get("reason") if args.get("reason") in labels.REASONS else None
+    channel = args.get("channel") if args.get("channel") in labels.CHANNELS else None
+    start, end = _local_day(args.get("from", ""), "Từ ngày"), _local_day(args.get("to", ""), "Đến ngày")
+    where = Period(start, end, channel)
+    found = escalations.search(where, status=status, reason=reason, limit=QUEUE_LIMIT, db=_db())
+    return render_template(
+        "queue.html",
+        rows=found,
+        counts=escalations.counts(where, reason=reason, db=_db()),
+        staff_names=_staff_names({row["staff"] for row in found}),
+        chosen={
+            "status": status,
+            "reason": reason,
+            "channel": channel,
+            **{k: args.get(k, "") for k in ("from", "to")},
+        },
+        limited=len(found) >= QUEUE_LIMIT,
+    )
+
+
+def _escalation(escalation_id: int) -> dict:
+    found = escalations.get(escalation_id, _db())
+    if found is None:
+        abort(404, "Không tìm thấy yêu cầu này. Có thể đường dẫn chưa đúng.")
+    return found
+
+
+def _transcript(escalation: dict) -> dict:
+    """What the transcript part of the page shows (also served alone, for the page to refresh it)."""
+    events = conversation_events(escalation["sender_id"], current_app.config["VIETCX_TRACKER_URL"])
+    queued = escalations.messages(escalation["sender_id"], _db())
+    shown = lines(events, queued, _staff_names({m["staff"] for m in queued}))
+    return {"escalation": escalation, "lines": shown, "version": version(shown), "events": events}
+
+
+@blueprint.get("/escalations/<int:escalation_id>")
+def escalation(escalation_id: int) -> str:
+    found = _escalation(escalation_id)
+    shown = _transcript(found)
+    return render_template(
+        "escalation.html",
+        **shown,
+        topics=faq_topics(shown["events"]),
+        titles=topic_titles(),
+        mood_then=json.loads(found["sentiment"]) if found["sentiment"] else None,
+        mood_now=mood_now(found["sender_id"], shown["events"]),
+        surveys=conversation_surveys(found["sender_id"], _db()),
+        holder=_staff_names({found["staff"]}).get(found["staff"] or "", found["staff"]),
+        may_take=can_take(current_user, found) and found["staff"] != current_user.username,
+        may_work=can_work(current_user, found),
+        form=ReplyForm(),
+    )
+
+
+@blueprint.get("/escalations/<int:escalation_id>/transcript")
+def transcript(escalation_id: int) -> tuple[str, dict[str, str]]:
+    """The transcript alone, for the page's refresh; its version in a header."""
+    shown = _transcript(_escalation(escalation_id))
+    return render_template("_transcript.html", **shown), {"X-Transcript-Version": shown["version"]}
+
+
+def _back(escalation_id: int) -> Response:
+    return redirect(url_for("console.escalation", escalation_id=escalation_id), code=303)
+
+
+def _refuse(escalation: dict) -> NoReturn:
+    """403 with the reason, in words staff understand."""
+    holder = _staff_names({escalation["staff"]}).get(escalation["staff"] or "", escalation["staff"])
+    logger.warning(
+        "%s was refused an action on escalation %s held by %s",
+        current_user.username,
+        escalation["id"],
+        holder,
+    )
+    if escalation["staff"] and escalation["staff"] != current_user.username:
+        abort(
+            403,
+            f"Yêu cầu này đang do {holder} xử lý. Chỉ người đang xử lý mới thao tác được; "
+            "quản trị viên có thể nhận lại yêu cầu trước.",
+        )
+    abort(403, "Bạn cần bấm “Nhận xử lý” trước khi trả lời hoặc đóng yêu cầu này.")
+
+
+@blueprint.post("/escalations/<int:escalation_id>/take")
+def take(escalation_id: int) -> Response:
+    found = _escalation(escalation_id)
+    if found["status"] == "resolved":
+        flash("Yêu cầu này đã được giải quyết trước đó.", "info")
+        return _back(escalation_id)
+    if found["staff"] == current_user.username:
+        flash("Bạn đang xử lý yêu cầu này rồi.", "info")
+        return _back(escalation_id)
+    if not can_take(current_user, found):
+        _refuse(found)
+    try:
+        escalations.assign(escalation_id, current_user.username, _db(), held_by=found["staff"])
+    except escalations.EscalationError:
+        flash("Yêu cầu này vừa được người khác nhận hoặc đã được giải quyết. Vui lòng xem lại.", "info")
+        return _back(escalation_id)
+    logger.info("%s took escalation %s (held by %s)", current_user.username, escalation_id, found["staff"])
+    flash(f"Bạn đã nhận xử lý yêu cầu #{escalation_id}.", "success")
+    return _back(escalation_id)
+
+
+@blueprint.post("/escalations/<int:escalation_id>/reply")
+def reply(escalation_id: int) -> Response:
+    found = _escalation(escalation_id)
+    if found["status"] == "resolved":
+        flash("Yêu cầu này đã được giải quyết, không gửi thêm trả lời được nữa.", "info")
+        return _back(escalation_id)
+    if not can_work(current_user, found):
+        _refuse(found)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        for message in form.text.errors:
+            flash(str(message), "error")
+        return _back(escalation_id)
+    escalations.send(
+        found["sender_id"],
+        form.text.data,
+        "staff",
+        staff=current_user.username,
+        escalation_id=escalation_id,
+        db=_db(),
+    )
+    logger.info("%s replied on escalation %s", current_user.username, escalation_id)
+    flash("Đã gửi trả lời. Khách sẽ nhận được trong cuộc trò chuyện.", "success")
+    return _back(escalation_id)
+
+
+@blueprint.post("/escalations/<int:escalation_id>/resolve")
+def resolve(escalation_id: int) -> Response:
+    """Rasa first (it hands the conversation back and asks the survey), the database after: if Rasa
+    cannot be reached, the escalation stays with its staff member, unchanged."""
+    found = _escalation(escalation_id)
+    if found["status"] == "resolved":
+        flash("Yêu cầu này đã được giải quyết trước đó.", "info")
+        return _back(escalation_id)
+    if not can_work(current_user, found):
+        _refuse(found)
+    config = current_app.config
+    try:
+        messages = hand_back(config["VIETCX_RASA_URL"], found["sender_id"], config["VIETCX_RASA_TOKEN"])
+    except RasaUnavailable as error:
+        logger.error("Escalation %s not resolved: %s", escalation_id, error)
+        flash(
+            "Chưa liên lạc được với trợ lý ảo nên yêu cầu chưa được đóng và vẫn do bạn xử lý. "
+            "Vui lòng thử lại sau ít phút.",
+            "error",
+        )
+        return _back(escalation_id)
+    for message in messages:
+        escalations.send(
+            found["sender_id"],
+            message.get("text"),
+            "bot",
+            escalation_id=escalation_id,
+            buttons=message.get("buttons"),
+            db=_db(),
+        )
+    try:
+        escalations.resolve(escalation_id, current_user.username, _db())
+    except escalations.EscalationError:
+        flash("Yêu cầu này vừa được giải quyết trước đó.", "info")
+        return _back(escalation_id)
+    logger.info("%s resolved escalation %s", current_user.username, escalation_id)
+    flash(
+        f"Đã giải quyết yêu cầu #{escalation_id}. Trợ lý ảo tiếp tục trò chuyện và mời khách đánh giá.",
+        "success",
+    )
+    return _back(escalation_id)
