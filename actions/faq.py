@@ -18,8 +18,9 @@ from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
 
 logger = logging.getLogger(__name__)
-# When the NLU calls a message out of scope, the knowledge base must be at least this sure to answer
-# it anyway (a shop question the NLU misread); otherwise the polite refusal stands.
+# When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
+# sure to answer it anyway (a shop question the NLU misread, a complaint about a known topic);
+# otherwise the polite refusal or the apology alone stands.
 SURE = 0.6
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
@@ -88,15 +89,38 @@ def give_answer(dispatcher: CollectingDispatcher, topic: Topic) -> dict[str, Any
     return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
 
 
-def confident_answer(dispatcher: CollectingDispatcher, text: str) -> dict[str, Any] | None:
-    """Answers `text` only if the knowledge base clearly knows it (used mid-survey); slots or None."""
+def confident_answer(
+    dispatcher: CollectingDispatcher, text: str, min_score: float = 0.0, lead: str | None = None
+) -> dict[str, Any] | None:
+    """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
+    response `lead` if given; returns the slots to set, or None (nothing sent)."""
     try:
         decision = KNOWLEDGE_BASE.decide(text)
     except KnowledgeBaseError:
         return None
-    if decision.kind != "answer" or mentions_other_shop(text):
+    if decision.kind != "answer" or decision.matches[0].score < min_score or mentions_other_shop(text):
         return None
+    if lead:
+        dispatcher.utter_message(response=lead)
     return give_answer(dispatcher, decision.matches[0].topic)
+
+
+class ActionAnswerComplaint(Action):
+    """A complaint gets an apology; when it is about something the knowledge base clearly knows
+    ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?"."""
+
+    def name(self) -> str:
+        return "action_answer_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        slots = confident_answer(dispatcher, text, SURE, lead="utter_complain_with_answer")
+        if slots is None:
+            dispatcher.utter_message(response="utter_complain")
+            return []
+        return [SlotSet(k, v) for k, v in slots.items()]
 
 
 class ActionFaqResolved(Action):

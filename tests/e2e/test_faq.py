@@ -72,6 +72,16 @@ def test_not_solved_offers_a_person(assistant: Assistant) -> None:
     assert not slots(assistant, sender)["issue_resolved"]
 
 
+def test_a_complaint_about_a_known_topic_gets_an_apology_and_the_answer(assistant: Assistant) -> None:
+    sender = new_sender()
+    text = "làm ăn kiểu gì mà đợi hoàn tiền 2 tuần rồi vẫn chưa thấy đâu, quá tệ"
+    assert assistant.parse(text)["intent"]["name"] == "complain"
+    replies = assistant.chat(sender, text)
+    assert "xin lỗi" in texts(replies)
+    assert answer_of(assistant, "refund_time")[:40] in texts(replies)
+    assert "/faq_resolved" in [b["payload"] for b in buttons(replies)]
+
+
 def test_an_edited_answer_is_served_without_retraining(assistant: Assistant) -> None:
     new_answer = "Dạ, hotline mới của shop là 1900 9999, anh/chị gọi giúp em ạ."
 
