@@ -8,6 +8,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from vietcx.servers import Assistant
+from vietcx.store import escalations, staff
+from vietcx.store.db import engine
 
 # each test is its own customer (`?id=`): the page otherwise keeps one sender in localStorage, and
 # after "Gặp nhân viên" that conversation belongs to staff and the bot stays silent in it
@@ -54,3 +56,23 @@ def test_markup_from_the_customer_is_shown_as_text(browser: webdriver.Chrome, as
     assert not browser.find_elements(By.ID, "injected")
     users = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg--user")]
     assert "<b id='injected'>xin chào</b>" in users
+
+
+def test_a_staff_reply_appears_on_the_page_marked_as_staff(
+    browser: webdriver.Chrome, assistant: Assistant
+) -> None:
+    sender = "browser-staff-reply"
+    browser.get(f"{assistant.url}/webhooks/web/chat?id={sender}")
+    send(browser, "cho tôi gặp nhân viên")
+    WebDriverWait(browser, 60).until(lambda b: any("nhân viên" in t for t in bot_texts(b)))
+    db = engine(assistant.database_url)
+    staff.add("lan-chat-page", "Nguyễn Thị Lan", "mat-khau-rat-dai", db=db)
+    escalation = escalations.current(sender, db)
+    assert escalation and escalation["channel"] == "web"
+    escalations.send(
+        sender, "Dạ em là Lan, em hỗ trợ chị ngay ạ", "staff", "lan-chat-page", escalation["id"], db=db
+    )
+    shown = WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".msg--staff")  # the page polls every 3 s
+    )
+    assert "Nhân viên Lan" in shown[0].text and "em hỗ trợ chị ngay" in shown[0].text
