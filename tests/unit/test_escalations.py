@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import update
 
+from actions import handoff
 from actions.handoff import hand_over
 from vietcx.staff_hours import StaffHours
 from vietcx.store import escalations
@@ -127,15 +128,37 @@ def tracker(sender: str, name: str | None = None) -> Tracker:
     return Tracker(sender, slots, {"text": "cho gặp nhân viên"}, [], False, None, {}, "action_listen")
 
 
-def test_after_hours_the_customer_is_told_when_someone_answers(db, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    monkeypatch.setenv("VIETCX_STAFF_HOURS", "00:00-00:01")  # closed almost all day
+def at(moment: datetime) -> type[datetime]:
+    """A `datetime` whose now() is `moment`, for the hand-over to read the clock from."""
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206 (datetime's own signature)
+            return moment.astimezone(tz)
+
+    return Clock
+
+
+@pytest.mark.parametrize(
+    ("local_time", "opening"),
+    [(datetime(2026, 11, 25, 23, 30, tzinfo=HCM), "8:00 sáng mai"), (datetime(2026, 11, 26, 6, 0, tzinfo=HCM), "8:00 sáng nay")],
+)  # fmt: skip
+def test_after_hours_the_customer_is_told_when_someone_answers(
+    db,
+    monkeypatch: pytest.MonkeyPatch,
+    local_time: datetime,
+    opening: str,  # noqa: ANN001
+) -> None:
+    monkeypatch.setenv("VIETCX_STAFF_HOURS", "08:00-21:00")
+    monkeypatch.setattr(handoff, "datetime", at(local_time))
     dispatcher = CollectingDispatcher()
-    events = hand_over(dispatcher, tracker("s-night", "Trần Thị Ngọc"), "customer_request")
+    sender = f"s-night-{local_time.hour}"
+    events = hand_over(dispatcher, tracker(sender, "Trần Thị Ngọc"), "customer_request")
     [message] = dispatcher.messages
     assert message["response"] == "utter_handoff_after_hours"
-    assert message["hours"] == "0:00–0:01" and message["opening"] == "0:00 sáng mai"
+    assert message["hours"] == "8:00–21:00" and message["opening"] == opening
     assert {"event": "slot", "timestamp": None, "name": "handoff", "value": True} in events
-    row = escalations.current("s-night", db)
+    row = escalations.current(sender, db)
     assert (row["reason"], row["channel"], row["customer_id"], row["customer_name"]) == (
         "customer_request", "zalo", "z-1", "Trần Thị Ngọc")  # fmt: skip
 
