@@ -139,6 +139,17 @@ def staff_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def staff_active(args: argparse.Namespace) -> int:
+    """Disables or enables a staff account."""
+    try:
+        staff.set_active(args.username, args.staff_command == "enable")
+    except ValueError as error:
+        print(f"not changed: {error}", file=sys.stderr)
+        return 1
+    print(f"staff member {args.username} {args.staff_command}d")
+    return 0
+
+
 def _day(text: str) -> datetime:
     try:
         return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -233,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     reset.set_defaults(run=staff_password)
+    for action, what in (("disable", "sign a staff member out and keep them out"), ("enable", "allow again")):
+        switch = accounts.add_parser(action, help=what)
+        switch.add_argument("username")
+        switch.set_defaults(run=staff_active)
 
     args = parser.parse_args(argv)
     return args.run(args)

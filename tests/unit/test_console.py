@@ -363,6 +363,23 @@ def test_signing_out_ends_the_session(app: Flask) -> None:
     assert lan.get("/").status_code == 302
 
 
+def test_a_disabled_staff_member_is_signed_out_at_once_and_cannot_sign_in(app: Flask) -> None:
+    from vietcx.cli import main
+
+    lan = sign_in(app, "lan")
+    assert lan.get("/").status_code == 200
+    assert main(["staff", "disable", "lan"]) == 0
+    assert lan.get("/").status_code == 302  # the next page already asks to sign in
+    client = app.test_client()
+    refused = client.post(
+        "/login", data={"csrf_token": token(client, "/login"), "username": "lan", "password": PASSWORD}
+    )
+    assert refused.status_code == 401
+    assert main(["staff", "enable", "lan"]) == 0
+    assert sign_in(app, "lan").get("/").status_code == 200
+    assert main(["staff", "disable", "nobody"]) == 1
+
+
 def test_after_login_only_a_local_page_is_followed(app: Flask) -> None:
     for target, expected in [
         ("/escalations/1", "/escalations/1"),

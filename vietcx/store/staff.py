@@ -57,6 +57,17 @@ def set_password(username: str, password: str, db: Engine | None = None) -> None
         raise ValueError(f"no staff member {username!r}")
 
 
+def set_active(username: str, active: bool, db: Engine | None = None) -> None:
+    """Disables (or enables again) an account: a disabled staff member is signed out at once and
+    cannot sign in, while their name stays on the escalations they handled."""
+    with (db or engine()).begin() as connection:
+        done = connection.execute(
+            update(staff).where(staff.c.username == username).values(active=active)
+        ).rowcount
+    if not done:
+        raise ValueError(f"no staff member {username!r}")
+
+
 def get(username: str, db: Engine | None = None) -> dict | None:
     """An account without its password hash."""
     with (db or engine()).connect() as connection:
