@@ -4,7 +4,7 @@ sign in, the queue, an escalation's transcript, take, reply, resolve."""
 from __future__ import annotations
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,10 +18,19 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 def wait_for_text(browser: webdriver.Chrome, text: str, timeout: float = 60) -> None:
-    """Until the page shows `text` (the transcript refreshes itself, so elements may be replaced)."""
-    WebDriverWait(browser, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+    """Until the page shows `text`. The transcript refreshes itself and a form post loads a new
+    page, so an element read a moment ago may be gone: Chromium then answers "stale element" or
+    "node does not belong to the document" (a plain WebDriverException), and the wait tries again."""
+    WebDriverWait(browser, timeout, ignored_exceptions=[WebDriverException]).until(
         lambda b: text in b.find_element(By.TAG_NAME, "main").text
     )
+
+
+def read(browser: webdriver.Chrome, css: str) -> list[str]:
+    """The texts of the elements matching `css`, read again if the transcript was just replaced."""
+    return WebDriverWait(browser, 10, ignored_exceptions=[WebDriverException]).until(
+        lambda b: ([e.text for e in b.find_elements(By.CSS_SELECTOR, css)],)
+    )[0]
 
 
 def click(browser: webdriver.Chrome, form_id: str) -> None:
@@ -55,14 +64,14 @@ def test_staff_sign_in_take_reply_and_resolve(browser: webdriver.Chrome, console
         alert = None
     assert alert is None
     assert not browser.find_elements(By.XPATH, "//li[contains(@class, 'msg')]//script")
-    customer_lines = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg--customer .text")]
+    customer_lines = read(browser, ".msg--customer .text")
     assert customer_lines == ["xin chào", f"{SCRIPT} máy giặt nhà mình bị hỏng rồi"]
     assert browser.find_elements(By.CSS_SELECTOR, ".msg--customer [class*='sentiment--']")
     assert browser.find_elements(By.CSS_SELECTOR, ".msg--bot")  # the bot's answers are there too
 
     click(browser, "take")
     wait_for_text(browser, f"Bạn đã nhận xử lý yêu cầu #{escalation['id']}.")
-    assert browser.find_element(By.ID, "status").text == "Đang xử lý"
+    assert read(browser, "#status") == ["Đang xử lý"]
     console.chat(SENDER, "còn ai ở đó không ạ", metadata=customer)
     wait_for_text(browser, "còn ai ở đó không ạ", timeout=30)  # the transcript refreshes by itself
 
@@ -80,8 +89,8 @@ def test_staff_sign_in_take_reply_and_resolve(browser: webdriver.Chrome, console
     assert (row["status"], row["resolved_by"]) == ("resolved", "lan")
     queued = escalations.messages(SENDER, db)
     assert [m["author"] for m in queued][:1] == ["staff"] and "bot" in [m["author"] for m in queued[1:]]
-    assert browser.find_element(By.ID, "status").text == "Đã giải quyết"
-    bot_lines = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".msg--bot .text")]
+    assert read(browser, "#status") == ["Đã giải quyết"]
+    bot_lines = read(browser, ".msg--bot .text")
     for message in queued[1:]:  # Rasa stored them too: each is shown once, as queued for the customer
         assert bot_lines.count(message["text"]) == 1, message["text"]
     assert not browser.find_elements(By.ID, "reply")  # nothing more to do here
