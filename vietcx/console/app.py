@@ -15,9 +15,8 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx.console import auth, labels, settings, views
-from vietcx.console.transcript import as_utc
 from vietcx.store import staff
-from vietcx.store.db import engine
+from vietcx.store.db import as_utc, engine
 
 PUBLIC = {"auth.login", "health", "static"}
 # no inline script or style and nothing from elsewhere: markup that slipped through could not run

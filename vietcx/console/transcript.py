@@ -13,6 +13,7 @@ from pathlib import Path
 from vietcx.conversation_sentiment import sessions, summarize
 from vietcx.kb.loader import KnowledgeBaseError, load
 from vietcx.settings import kb_file
+from vietcx.store.db import as_utc
 
 # an outbox message that Rasa also stored as a bot event (the answer to a hand-back, or a message
 # written to the tracker when delivered) is the same message if the texts match this close in time
@@ -30,11 +31,6 @@ class Line:
     sentiment: dict | None = None  # customer messages: label, confidence, scores
     staff: str | None = None  # who wrote a staff message
     delivered: bool | None = None  # outbox messages: handed to the customer yet
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; the product stores UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _event_time(event: dict) -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
-from vietcx.store.db import conversation_sentiment, engine, message_sentiment, surveys
+from vietcx.store.db import conversation_sentiment, engine, message_sentiment, stream, surveys
 from vietcx.store.period import Period
 
 MESSAGE_COLUMNS = [
@@ -46,13 +46,8 @@ TURNED_NEGATIVE = -0.5  # a trend this low (from the first to the last third) me
 
 
 def _batches(query, include_pii: bool, text_columns: tuple[str, ...], db: Engine) -> Iterator[list[dict]]:  # noqa: ANN001
-    with db.connect() as connection:
-        result = connection.execution_options(stream_results=True).execute(query)
-        while chunk := result.fetchmany(5000):
-            rows = [dict(r._mapping) for r in chunk]
-            for row in rows:
-                export_row(row, include_pii, text_columns)
-            yield rows
+    for chunk in stream(query, db):
+        yield [export_row(dict(r._mapping), include_pii, text_columns) for r in chunk]
 
 
 def export(

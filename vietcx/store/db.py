@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
+from datetime import datetime, timezone
 
 from sqlalchemy import (
     Boolean,
@@ -26,7 +28,8 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.sql import Select
 
 from vietcx.settings import database_url
 
@@ -225,3 +228,16 @@ def migrate(target: Engine) -> None:
                     kind = column.type.compile(dialect=target.dialect)
                     logger.info("Adding column %s.%s", table.name, column.name)
                     connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def stream(query: Select, db: Engine, batch: int = 5000) -> Iterator[list[Row]]:
+    """The query's rows in batches, read as they are written out: exports of any size stay small."""
+    with db.connect() as connection:
+        result = connection.execution_options(stream_results=True).execute(query)
+        while chunk := result.fetchmany(batch):
+            yield chunk
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; the product stores UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

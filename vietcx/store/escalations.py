@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from vietcx.store.db import engine, escalations, outbox
+from vietcx.store.db import as_utc, engine, escalations, outbox, stream
 from vietcx.store.period import Period
 
 EVERYTHING = Period()
@@ -115,10 +115,8 @@ def counts(where: Period = EVERYTHING, reason: str | None = None, db: Engine | N
 def rows(where: Period, db: Engine | None = None, batch: int = 5000) -> Iterator[list[dict]]:
     """Matching escalations, oldest first, in batches (for exports)."""
     query = select(escalations).where(where.clause(escalations, "created_at")).order_by(escalations.c.id)
-    with (db or engine()).connect() as connection:
-        result = connection.execution_options(stream_results=True).execute(query)
-        while chunk := result.fetchmany(batch):
-            yield [dict(row._mapping) for row in chunk]
+    for chunk in stream(query, db or engine(), batch):
+        yield [dict(row._mapping) for row in chunk]
 
 
 def _filters(where: Period, status: str | None, reason: str | None):  # noqa: ANN202 (SQL clause)
@@ -173,14 +171,9 @@ def estimated_wait_minutes(escalation_id: int, default: float = 5.0, db: Engine 
                 escalations.c.created_at >= _now() - timedelta(days=30),
             )
         ).all()
-    waits = [(_aware(a) - _aware(c)).total_seconds() / 60 for c, a in recent]
+    waits = [(as_utc(a) - as_utc(c)).total_seconds() / 60 for c, a in recent]
     per_customer = statistics.median(waits) if waits else default
     return max(1, round(per_customer * (ahead + 1)))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def send(

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from vietcx.store.db import customers, engine, surveys
+from vietcx.store.db import customers, engine, stream, surveys
 from vietcx.store.period import Period
 
 STATUSES = ("asked", "partial", "completed", "skipped")
@@ -101,13 +101,11 @@ def rows(
         query = query.select_from(surveys.outerjoin(customers, same_customer))
     query = query.where(where.clause(surveys, "started_at")).order_by(surveys.c.started_at, surveys.c.id)
     keys, width = surveys.columns.keys(), len(surveys.columns)
-    with (db or engine()).connect() as connection:
-        result = connection.execution_options(stream_results=True).execute(query)
-        while chunk := result.fetchmany(batch):
-            if not with_names:
-                yield [dict(row._mapping) for row in chunk]
-                continue
-            yield [
-                {**dict(zip(keys, row[:width], strict=True)), "names": [n for n in row[width:] if n]}
-                for row in chunk
-            ]
+    for chunk in stream(query, db or engine(), batch):
+        if not with_names:
+            yield [dict(row._mapping) for row in chunk]
+            continue
+        yield [
+            {**dict(zip(keys, row[:width], strict=True)), "names": [n for n in row[width:] if n]}
+            for row in chunk
+        ]
