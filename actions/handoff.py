@@ -21,7 +21,6 @@ from vietcx.staff_hours import StaffHours
 from vietcx.store import escalations
 
 CUSTOMER_REQUEST, FAQ_FALLBACK, NEGATIVE_SENTIMENT = escalations.REASONS
-STAFF_RESOLVED_INTENT = "EXTERNAL_staff_resolved"
 
 
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:

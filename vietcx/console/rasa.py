@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import requests
 
-HAND_BACK_INTENT = "EXTERNAL_staff_resolved"
+from vietcx.store import escalations
 
 
 class RasaUnavailable(RuntimeError):
@@ -19,7 +19,10 @@ def hand_back(rasa_url: str, sender_id: str, token: str | None = None) -> list[d
     url = f"{rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}/trigger_intent"
     try:
         answer = requests.post(
-            url, json={"name": HAND_BACK_INTENT}, params={"token": token} if token else None, timeout=60
+            url,
+            json={"name": escalations.HAND_BACK_INTENT},
+            params={"token": token} if token else None,
+            timeout=60,
         )
         answer.raise_for_status()
         return list(answer.json().get("messages") or [])

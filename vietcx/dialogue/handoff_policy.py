@@ -17,6 +17,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from vietcx.dialogue.tracker_policy import TrackerPolicy
+from vietcx.store import escalations
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -26,7 +27,7 @@ class HandoffPolicy(TrackerPolicy):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Above every other policy: nothing may answer for staff."""
-        return {"priority": 8, "slot": "handoff", "handback_intent": "EXTERNAL_staff_resolved"}
+        return {"priority": 8, "slot": "handoff", "handback_intent": escalations.HAND_BACK_INTENT}
 
     def configure(self, config: dict[str, Any]) -> None:
         """Keeps the settings."""

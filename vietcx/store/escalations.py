@@ -26,6 +26,8 @@ EVERYTHING = Period()
 REASONS = ("customer_request", "faq_fallback", "negative_sentiment")
 STATUSES = ("open", "assigned", "resolved")
 UNRESOLVED = ("open", "assigned")
+# the intent with which the console hands a conversation back to the bot (listed in domain.yml)
+HAND_BACK_INTENT = "EXTERNAL_staff_resolved"
 
 
 class EscalationError(ValueError):
