@@ -204,13 +204,16 @@ def send(
 def collect(sender_id: str, db: Engine | None = None) -> list[dict]:
     """The customer's undelivered messages, oldest first, each handed out exactly once: they are
     claimed with one UPDATE, so two polls at the same moment never both deliver a message."""
+    db = db or engine()
+    pending = (outbox.c.sender_id == sender_id) & outbox.c.delivered_at.is_(None)
+    # every customer message and every poll of the chat page asks, and nearly always nothing waits:
+    # a read answers that without taking the database's write lock
+    with db.connect() as connection:
+        if connection.execute(select(outbox.c.id).where(pending).limit(1)).first() is None:
+            return []
     claim = uuid.uuid4().hex
-    with (db or engine()).begin() as connection:
-        connection.execute(
-            update(outbox)
-            .where(outbox.c.sender_id == sender_id, outbox.c.delivered_at.is_(None))
-            .values(delivered_at=_now(), delivery=claim)
-        )
+    with db.begin() as connection:
+        connection.execute(update(outbox).where(pending).values(delivered_at=_now(), delivery=claim))
         return _messages(connection, outbox.c.delivery == claim)
 
 
