@@ -47,10 +47,7 @@ def kb_check(args: argparse.Namespace) -> int:
 def export_surveys(args: argparse.Namespace) -> int:
     """Writes survey responses to a CSV, XLSX or JSON file (personal data masked by default)."""
     written = export(_period(args), args.format, args.out, include_pii=args.include_pii)
-    print(
-        f"{written} survey responses written to {args.out}"
-        + ("" if args.include_pii else " (personal data masked)")
-    )
+    _say_written(written, "survey responses", args)
     return 0
 
 
@@ -66,16 +63,17 @@ def _period(args: argparse.Namespace) -> Period:
     return Period(start=args.start, end=args.end, channel=args.channel)
 
 
+def _say_written(count: int, what: str, args: argparse.Namespace) -> None:
+    print(f"{count} {what} written to {args.out}" + ("" if args.include_pii else " (personal data masked)"))
+
+
 def export_sentiment(args: argparse.Namespace) -> int:
     """Writes per-message or per-conversation sentiment (personal data masked by default)."""
     sentiment.sweep()
     written = sentiment_report.export(
         _period(args), args.level, args.format, args.out, include_pii=args.include_pii
     )
-    print(
-        f"{written} {args.level} written to {args.out}"
-        + ("" if args.include_pii else " (personal data masked)")
-    )
+    _say_written(written, args.level, args)
     return 0
 
 
@@ -91,10 +89,7 @@ def report_sentiment(args: argparse.Namespace) -> int:
 def export_escalations(args: argparse.Namespace) -> int:
     """Writes escalations to a CSV, XLSX or JSON file (personal data masked by default)."""
     written = escalation_report.export(_period(args), args.format, args.out, include_pii=args.include_pii)
-    print(
-        f"{written} escalations written to {args.out}"
-        + ("" if args.include_pii else " (personal data masked)")
-    )
+    _say_written(written, "escalations", args)
     return 0
 
 
