@@ -13,12 +13,11 @@ VIETCX_CONSOLE_SECURE_COOKIE     1: cookies only over HTTPS (set it behind a TLS
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
-from vietcx.settings import PROJECT
+from vietcx.settings import VAR, secret
 
-SECRET_FILE = PROJECT / "var" / "console-secret"
+SECRET_FILE = VAR / "console-secret"
 DEFAULT_PORT = 5080
 
 
@@ -43,25 +42,5 @@ def secure_cookie() -> bool:
 
 
 def secret_key(path: Path = SECRET_FILE) -> str:
-    """The configured secret, else the one kept in `path` (created once, readable by its owner only),
-    so sessions survive restarts without a secret ever being committed."""
-    configured = os.environ.get("VIETCX_CONSOLE_SECRET")
-    if configured:
-        return configured
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # written aside, then linked into place: a second process starting at the same moment
-        # never reads a half-written file, and the first key made wins
-        aside = path.with_name(f".{path.name}.{os.getpid()}")
-        with os.fdopen(os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(aside, path)
-        except FileExistsError:
-            pass
-        finally:
-            aside.unlink()
-    secret = path.read_text(encoding="utf-8").strip()
-    if not secret:
-        raise RuntimeError(f"{path} is empty: delete it and a new secret is made")
-    return secret
+    """The key signing session cookies (VIETCX_CONSOLE_SECRET, else kept in var/console-secret)."""
+    return secret("VIETCX_CONSOLE_SECRET", path)
