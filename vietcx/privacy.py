@@ -1,11 +1,21 @@
-"""Masking personal data (phone numbers, e-mail addresses, names) in text that leaves the product."""
+"""Masking personal data that leaves the product: phone numbers, e-mail addresses and names in text,
+and ids replaced by keyed pseudonyms."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import os
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
+
+from vietcx.settings import VAR, secret
+
+PSEUDONYM_VARIABLE = "VIETCX_PSEUDONYM_SECRET"
+PSEUDONYM_FILE = VAR / "pseudonym-secret"
 
 # Vietnamese mobile and landline numbers: 0912345678, 0912 345 678, +84 912.345.678, 84-912-345-678
 _PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
@@ -28,10 +38,22 @@ def mask_text(text: str | None, names: Iterable[str] = ()) -> str | None:
 
 
 def mask_id(value: str | None) -> str | None:
-    """A stable pseudonym for an identifier: the same id gives the same mask, the id itself is hidden."""
+    """A stable pseudonym for an identifier: HMAC-SHA256 under a secret key, not a plain hash, which
+    anyone could compute for a guessed id (a phone number) to find the customer in an export. The
+    same id and key give the same pseudonym in every export; another key gives others."""
     if not value:
         return value
-    return "id-" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:10]
+    mac = _keyed(os.environ.get(PSEUDONYM_VARIABLE), PSEUDONYM_FILE).copy()
+    mac.update(value.encode("utf-8"))
+    return "id-" + mac.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed(configured: str | None, path: Path) -> hmac.HMAC:
+    """HMAC-SHA256 under the key (VIETCX_PSEUDONYM_SECRET, else a random key kept in
+    var/pseudonym-secret, made once, readable by its owner only), ready to copy. Cached, as an
+    export masks two ids a row; `configured` is in the cache key, so a changed variable counts."""
+    return hmac.new(secret(PSEUDONYM_VARIABLE, path).encode("utf-8"), digestmod=hashlib.sha256)
 
 
 def export_row(row: dict, include_pii: bool, texts: Iterable[str] = (), names: Iterable[str] = ()) -> dict:

@@ -37,6 +37,7 @@ NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11,
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     url = f"sqlite:///{tmp_path / 'escalations.db'}"
     monkeypatch.setenv("VIETCX_DATABASE_URL", url)
+    monkeypatch.setenv("VIETCX_PSEUDONYM_SECRET", "khoá của bài kiểm tra")
     database = engine(url)
     for number, (sender, channel, reason, name, day, minutes) in enumerate(ROWS):
         sentiment = {"messages": 2, "negative": 1, "neutral": 1, "positive": 0, "mean_score": -0.4, "trend": 0.0,
