@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import create_engine, select, text
 
 from vietcx.cli import main
@@ -34,6 +37,7 @@ def user(text: str, mood: dict, at: float, channel: str = "zalo") -> dict:
 def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     tracker_url, product_url = f"sqlite:///{tmp_path / 'tracker.db'}", f"sqlite:///{tmp_path / 'product.db'}"
     monkeypatch.setenv("VIETCX_DATABASE_URL", product_url)
+    monkeypatch.setenv("VIETCX_PSEUDONYM_SECRET", "khoá của bài kiểm tra")
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{tmp_path / "tracker.db"}"\n'
@@ -104,3 +108,34 @@ def test_cli_report_and_export(stores, tmp_path: Path, capsys: pytest.CaptureFix
         main(["export", "sentiment", "--level", "conversations", "--format", "json", "--out", str(out)]) == 0
     )
     assert len(json.loads(out.read_text(encoding="utf-8"))) == 3
+
+
+def test_formula_texts_are_escaped_in_csv_and_negative_scores_stay_numbers(stores, tmp_path: Path) -> None:  # noqa: ANN001
+    when = datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)
+    messages = [("-2+3 sao thôi, chán", -0.5), ('=HYPERLINK("http://x.example")', -0.93), ("ổn", 0.25)]
+    with stores.begin() as connection:
+        connection.execute(message_sentiment.insert(), [
+            {"sender_id": f"m{n}", "session_started_at": when, "channel": "messenger", "sent_at": when,
+             "text": text, "label": "negative" if score < 0 else "positive", "confidence": 0.9, "score": score}
+            for n, (text, score) in enumerate(messages)
+        ])  # fmt: skip
+    where = Period(channel="messenger")
+    out = tmp_path / "messages.csv"
+    assert report.export(where, "messages", "csv", out, db=stores, progress=False) == 3
+    with open(out, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["text"] for row in rows] == ["'-2+3 sao thôi, chán", '\'=HYPERLINK("http://x.example")', "ổn"]
+    assert [row["score"] for row in rows] == ["-0.5", "-0.93", "0.25"]
+    assert pd.read_csv(out, encoding="utf-8-sig")["score"].tolist() == [-0.5, -0.93, 0.25]
+
+    out = tmp_path / "messages.xlsx"
+    report.export(where, "messages", "xlsx", out, db=stores, progress=False)
+    sheet = load_workbook(out).active
+    header = [cell.value for cell in sheet[1]]
+    scores = [row[header.index("score")] for row in sheet.iter_rows(min_row=2)]
+    assert [(cell.value, cell.data_type) for cell in scores] == [(-0.5, "n"), (-0.93, "n"), (0.25, "n")]
+    texts = [row[header.index("text")] for row in sheet.iter_rows(min_row=2)]
+    assert [(cell.value, cell.data_type) for cell in texts][:2] == [
+        ("-2+3 sao thôi, chán", "s"),
+        ('=HYPERLINK("http://x.example")', "s"),
+    ]

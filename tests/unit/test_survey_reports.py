@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,6 +37,7 @@ ROWS = [
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     url = f"sqlite:///{tmp_path / 'surveys.db'}"
     monkeypatch.setenv("VIETCX_DATABASE_URL", url)
+    monkeypatch.setenv("VIETCX_PSEUDONYM_SECRET", "khoá của bài kiểm tra")
     database = engine(url)
     profiles.save_name("zalo", "z3", make_name(["Trần", "Thị", "Ngọc"]), source="customer", db=database)
     for number, (channel, customer, topic, csat, ces, comment, status, day) in enumerate(ROWS):
@@ -122,6 +125,36 @@ def test_xlsx_keeps_text_as_text(db, tmp_path: Path) -> None:  # noqa: ANN001
     comment = row[COLUMNS.index("comment")]
     assert comment.value == '=HYPERLINK("http://x.example","hi")'
     assert comment.data_type == "s"  # a string, not a formula Excel would run
+
+
+FORMULAS = ['=HYPERLINK("http://x.example","bấm vào")', "+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
+def test_formula_cells_are_escaped_in_csv_and_plain_strings_in_xlsx_and_json(db, tmp_path: Path) -> None:  # noqa: ANN001
+    """A comment a spreadsheet would run (OWASP's CSV injection) is shown, never run, in every format."""
+    comments = [*FORMULAS, "bình thường - ổn", "a=b"]
+    for number, comment in enumerate(comments):
+        survey_id = surveys.start(f"sender-f{number}", "rest", f"f{number}", "warranty", "faq", db=db)
+        surveys.record(survey_id, db=db, status="completed", csat=1 + number % 5, comment=comment)
+    written = {}
+    for fmt in ("csv", "xlsx", "json"):
+        written[fmt] = tmp_path / f"formulas.{fmt}"
+        export(Period(channel="rest"), fmt, written[fmt], include_pii=True, db=db, progress=False)
+
+    with open(written["csv"], encoding="utf-8-sig", newline="") as handle:
+        table_rows = list(csv.DictReader(handle))
+    assert [row["comment"] for row in table_rows] == [f"'{c}" for c in FORMULAS] + ["bình thường - ổn", "a=b"]
+    assert [row["csat"] for row in table_rows] == [str(1 + n % 5) for n in range(len(comments))]
+
+    sheet = load_workbook(written["xlsx"]).active
+    header = [cell.value for cell in sheet[1]]
+    cells = [row[header.index("comment")] for row in sheet.iter_rows(min_row=2)]
+    # OOXML writes a control character as _xHHHH_, which Excel shows as the character; openpyxl does not
+    shown = [re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m[1], 16)), cell.value) for cell in cells]
+    assert shown == comments
+    assert all(cell.data_type == "s" for cell in cells)  # strings, never formulas
+
+    assert [row["comment"] for row in json.loads(written["json"].read_text(encoding="utf-8"))] == comments
 
 
 def test_a_failed_export_leaves_no_file(db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001

@@ -12,6 +12,17 @@ from queue import Full
 from tqdm import tqdm
 
 FORMATS = ("csv", "xlsx", "json")
+# a CSV cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """The value as a CSV cell a spreadsheet shows and never runs: text that would start a formula
+    (a comment "=HYPERLINK(...)" or "@SUM(...)") gets a leading apostrophe, as OWASP advises. Numbers
+    stay numbers (a score of -0.5 is not text), and other text is written exactly."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def write_rows(
@@ -27,10 +38,10 @@ def write_rows(
             with open(
                 out, "w", encoding="utf-8-sig", newline=""
             ) as handle:  # BOM: Excel shows Vietnamese right
-                table = csv.DictWriter(handle, fieldnames=columns)
-                table.writeheader()
+                table = csv.writer(handle)
+                table.writerow(columns)
                 for batch in batches:
-                    table.writerows(batch)
+                    table.writerows([csv_cell(row[column]) for column in columns] for row in batch)
                     written += len(batch)
                     bar.update(len(batch))
         elif fmt == "json":
