@@ -15,18 +15,20 @@ from vietcx.reports import sentiment as sentiment_report
 from vietcx.reports.files import FORMATS
 from vietcx.reports.surveys import export, report, table
 from vietcx.settings import PROJECT, kb_file
-from vietcx.store import profiles, sentiment, staff
+from vietcx.store import forget, sentiment, staff
 from vietcx.store.period import Period
-from vietcx.store.tracker import delete_conversations
 
 
 def forget_customer(args: argparse.Namespace) -> int:
-    """Deletes a customer's stored profile and their conversations (personal data removal)."""
-    had_profile = profiles.forget(args.channel, args.id)
-    deleted_events = delete_conversations(args.id)
-    print(
-        f"profile {'deleted' if had_profile else 'not found'}; {deleted_events} conversation events deleted"
-    )
+    """Removes a customer from every table and their conversations from the tracker store (personal
+    data removal) and says what, table by table. Running it again removes nothing."""
+    removals = forget.forget_customer(args.channel, args.id)
+    width = max(len(removal.table) for removal in removals)
+    for removal in removals:
+        print(f"{removal.table:<{width}}  {removal.count:>7} {removal.action}")
+    profile = next(removal.count for removal in removals if removal.table == "customers")
+    total = sum(removal.count for removal in removals)
+    print(f"profile {'deleted' if profile else 'not found'}; {total} rows removed or anonymised in all")
     return 0
 
 
@@ -163,10 +165,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m vietcx", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    forget = commands.add_parser("forget-customer", help="delete a customer's profile and conversations")
-    forget.add_argument("--channel", required=True, help="rest, web, zalo or messenger")
-    forget.add_argument("--id", required=True, help="the customer's id on that channel (the sender id)")
-    forget.set_defaults(run=forget_customer)
+    forgetting = commands.add_parser(
+        "forget-customer", help="remove a customer's profile, conversations and personal data everywhere"
+    )
+    forgetting.add_argument("--channel", required=True, help="rest, web, zalo or messenger")
+    forgetting.add_argument(
+        "--id",
+        required=True,
+        help="the customer's id on that channel (a sender id, or a signed-in web customer's)",
+    )
+    forgetting.set_defaults(run=forget_customer)
 
     kb = commands.add_parser("kb", help="the FAQ knowledge base").add_subparsers(
         dest="kb_command", required=True

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from vietcx.names import Name
 from vietcx.store.db import customers, engine
@@ -91,10 +91,13 @@ def _update(channel: str, user_id: str, db: Engine | None, **values: object) -> 
     return existed
 
 
-def forget(channel: str, user_id: str, db: Engine | None = None) -> bool:
-    """Deletes a customer's profile (their right to be forgotten); True if there was one."""
+def forget(channel: str, user_id: str, db: Engine | Connection | None = None) -> bool:
+    """Deletes a customer's profile; True if there was one. Given a connection, it runs in that
+    connection's transaction (vietcx.store.forget removes the rest of the customer's data in it)."""
+    statement = delete(customers).where(
+        customers.c.channel == channel, customers.c.channel_user_id == user_id
+    )
+    if isinstance(db, Connection):
+        return db.execute(statement).rowcount > 0
     with (db or engine()).begin() as connection:
-        result = connection.execute(
-            delete(customers).where(customers.c.channel == channel, customers.c.channel_user_id == user_id)
-        )
-    return result.rowcount > 0
+        return connection.execute(statement).rowcount > 0

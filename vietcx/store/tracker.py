@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import column, create_engine, delete, inspect, table
 from sqlalchemy.engine import Engine
 
 from vietcx.settings import PROJECT
+
+# the columns of Rasa's SQLTrackerStore table used here; a slot event keeps the slot's name in
+# action_name and the event (with the value) as JSON in data
+EVENTS = table(
+    "events", column("id"), column("sender_id"), column("type_name"), column("action_name"), column("data")
+)
 
 
 def tracker_store_url(endpoints: Path | None = None) -> str | None:
@@ -47,10 +54,10 @@ def tracker_engine(url: str | None = None) -> Engine | None:
     return engine if "events" in inspect(engine).get_table_names() else None
 
 
-def delete_conversations(sender_id: str, url: str | None = None) -> int:
-    """Deletes every stored event of a sender; returns how many were deleted."""
+def delete_conversations(sender_ids: Collection[str], url: str | None = None) -> int:
+    """Deletes every stored event of these senders (whole conversations); returns how many."""
     engine = tracker_engine(url)
-    if engine is None:
+    if engine is None or not sender_ids:
         return 0
     with engine.begin() as connection:
-        return connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender_id}).rowcount
+        return connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(sorted(sender_ids)))).rowcount
