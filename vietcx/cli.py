@@ -126,18 +126,18 @@ def staff_add(args: argparse.Namespace) -> int:
 
 
 def staff_password(args: argparse.Namespace) -> int:
-    """Sets a new password for a staff account."""
+    """Sets a new password for a staff account; their open sessions end."""
     try:
         staff.set_password(args.username, _new_password(args))
     except ValueError as error:
         print(f"password not changed: {error}", file=sys.stderr)
         return 1
-    print(f"password of {args.username} changed")
+    print(f"password of {args.username} changed; their sessions have ended")
     return 0
 
 
 def staff_active(args: argparse.Namespace) -> int:
-    """Disables or enables a staff account."""
+    """Disables (ending their sessions) or enables a staff account."""
     try:
         staff.set_active(args.username, args.staff_command == "enable")
     except ValueError as error:
@@ -243,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     new_account.add_argument("--role", choices=staff.ROLES, default="agent")
     new_account.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     new_account.set_defaults(run=staff_add)
-    reset = accounts.add_parser("password", help="set a new password (the password is asked for)")
+    reset = accounts.add_parser(
+        "password", help="set a new password (asked for) and end the account's sessions"
+    )
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     reset.set_defaults(run=staff_password)

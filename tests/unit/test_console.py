@@ -18,10 +18,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from vietcx.cli import main as cli
 from vietcx.console.app import create_app
+from vietcx.console.auth import LoginThrottle
 from vietcx.console.settings import secret_key
 from vietcx.console.transcript import lines
 from vietcx.servers import free_port
@@ -504,3 +507,131 @@ def test_the_session_secret_is_made_once_and_kept_private(
     assert [p.name for p in path.parent.iterdir()] == ["console-secret"]
     monkeypatch.setenv("VIETCX_CONSOLE_SECRET", "from-the-environment")
     assert secret_key(path) == "from-the-environment"
+
+
+def attempt(client: FlaskClient, username: str, password: str):  # noqa: ANN201
+    """One sign-in with the login page's own CSRF token."""
+    csrf = token(client, "/login")
+    return client.post("/login", data={"csrf_token": csrf, "username": username, "password": password})
+
+
+def from_address(app: Flask, address: str) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_signing_out_ends_every_session_of_the_account_and_a_copied_cookie_is_refused(
+    db: Engine, app: Flask, escalation: dict
+) -> None:
+    office, phone, minh = sign_in(app, "lan"), sign_in(app, "lan"), sign_in(app, "minh")
+    copied = office.get_cookie("vietcx_console").value
+    csrf = token(office, f"/escalations/{escalation['id']}")  # a form the thief also saw
+    assert phone.get("/").status_code == 200
+    assert office.post("/logout", data={"csrf_token": token(office, "/")}).status_code == 302
+    answer = phone.get("/")  # the other browser's very next request
+    assert answer.status_code == 302 and answer.location.startswith("/login")
+    assert "Phiên làm việc đã kết thúc" in phone.get(answer.location).text
+    replay = app.test_client()
+    replay.set_cookie("vietcx_console", copied)
+    answer = replay.get(f"/escalations/{escalation['id']}")
+    assert answer.status_code == 302 and answer.location.startswith("/login")
+    replay.set_cookie("vietcx_console", copied)
+    assert replay.post(f"/escalations/{escalation['id']}/take", data={"csrf_token": csrf}).status_code == 401
+    assert escalations.get(escalation["id"], db)["status"] == "open"
+    assert minh.get("/").status_code == 200  # other staff members stay signed in
+    assert sign_in(app, "lan").get("/").status_code == 200  # and Lan signs in again as usual
+
+
+def test_a_new_password_ends_every_session(db: Engine, app: Flask) -> None:
+    office, phone = sign_in(app, "lan"), sign_in(app, "lan")
+    copied = office.get_cookie("vietcx_console").value
+    staff.set_password("lan", "mật khẩu mới cũng đủ dài", db)
+    assert office.get("/").status_code == 302 and phone.get("/").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("vietcx_console", copied)
+    assert replay.get("/").status_code == 302
+    assert attempt(app.test_client(), "lan", PASSWORD).status_code == 401
+    assert sign_in(app, "lan", "mật khẩu mới cũng đủ dài").get("/").status_code == 200
+
+
+def test_staff_disable_on_the_command_line_ends_sessions_for_good(app: Flask) -> None:
+    lan = sign_in(app, "lan")
+    copied = lan.get_cookie("vietcx_console").value
+    assert cli(["staff", "disable", "lan"]) == 0
+    assert cli(["staff", "enable", "lan"]) == 0
+    assert lan.get("/").status_code == 302  # enabling again does not bring old sessions back
+    replay = app.test_client()
+    replay.set_cookie("vietcx_console", copied)
+    assert replay.get("/").status_code == 302
+    assert sign_in(app, "lan").get("/").status_code == 200
+
+
+def test_a_session_id_without_the_current_epoch_is_refused(db: Engine, app: Flask) -> None:
+    lan = sign_in(app, "lan")
+    with lan.session_transaction() as session:
+        assert session["_user_id"] == "lan:0"
+        session["_user_id"] = "lan"  # as sessions were before epochs, or forged with another epoch
+    assert lan.get("/").status_code == 302
+    staff.end_sessions("lan", db)
+    lan = sign_in(app, "lan")
+    with lan.session_transaction() as session:
+        assert session["_user_id"] == "lan:1"
+
+
+def test_an_older_database_gets_the_epoch_column_and_its_accounts_keep_working(tmp_path: Path) -> None:
+    """Accounts made before session epochs existed read epoch 0, sign in and sign out everywhere."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE staff (id INTEGER PRIMARY KEY, username VARCHAR(64) NOT NULL UNIQUE, display_name"
+            " VARCHAR(200) NOT NULL, password_hash VARCHAR(300) NOT NULL, role VARCHAR(16) NOT NULL,"
+            " active BOOLEAN NOT NULL, created_at DATETIME NOT NULL)"
+        )
+        connection.execute(
+            "INSERT INTO staff VALUES (1, 'lan', 'Nguyễn Thị Lan', ?, 'agent', 1, '2026-01-01 00:00:00')",
+            (staff.generate_password_hash(PASSWORD),),
+        )
+    db = engine(f"sqlite:///{path}")
+    assert staff.get("lan", db)["session_epoch"] == 0
+    app = make_app(db)
+    office, phone = sign_in(app, "lan"), sign_in(app, "lan")
+    office.post("/logout", data={"csrf_token": token(office, "/")})
+    assert phone.get("/").status_code == 302
+    assert staff.get("lan", db)["session_epoch"] == 1
+
+
+def test_twenty_failures_from_one_address_lock_that_address_whatever_the_names(app: Flask) -> None:
+    guesser = from_address(app, "203.0.113.7")
+    for number in range(19):
+        assert attempt(guesser, f"doan-{number}", "sai mật khẩu").status_code == 401
+    assert attempt(guesser, "lan", PASSWORD).status_code == 302  # signing in does not reset the count
+    guesser = from_address(app, "203.0.113.7")
+    assert attempt(guesser, "doan-19", "sai mật khẩu").status_code == 401  # the 20th failure
+    answer = attempt(guesser, "minh", PASSWORD)
+    assert answer.status_code == 429 and "tạm thời bị khóa" in answer.text
+    assert attempt(from_address(app, "203.0.113.8"), "minh", PASSWORD).status_code == 302  # others can
+
+
+def test_a_locked_name_reads_the_same_whether_or_not_it_exists(app: Flask) -> None:
+    pages = []
+    for username in ("lan", "khong-ton-tai"):
+        client = from_address(app, f"198.51.100.{len(pages) + 1}")
+        for _ in range(5):
+            assert attempt(client, username, "sai mật khẩu").status_code == 401
+        answer = attempt(client, username, PASSWORD)
+        assert answer.status_code == 429
+        pages.append(re.sub(r'value="[^"]*"', "", answer.text))
+    assert pages[0] == pages[1] and "Tên đăng nhập này tạm thời bị khóa" in pages[0]
+    assert attempt(from_address(app, "198.51.100.9"), "lan", PASSWORD).status_code == 429  # from anywhere
+
+
+def test_a_lock_ends_after_its_time(db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LoginThrottle, "LOCK", parse("1 per 1 second"))  # 5 minutes in service
+    app = make_app(db)
+    client = app.test_client()
+    for _ in range(5):
+        attempt(client, "lan", "sai mật khẩu")
+    assert attempt(client, "lan", PASSWORD).status_code == 429
+    time.sleep(1.2)
+    assert attempt(client, "lan", PASSWORD).status_code == 302

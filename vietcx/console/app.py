@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx.console import auth, labels, settings, views
-from vietcx.store import staff
+from vietcx.settings import rate_limit_storage
 from vietcx.store.db import as_utc, engine
 
 PUBLIC = {"auth.login", "health", "static"}
@@ -55,20 +55,20 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024,
         VIETCX_RASA_URL=rasa_url or settings.rasa_url(),
         VIETCX_RASA_TOKEN=settings.rasa_token(),
+        VIETCX_RATE_LIMIT_STORAGE=rate_limit_storage(),
         VIETCX_TRACKER_URL=tracker_url,
     )
     app.config.update(overrides)
     # a form stays valid as long as the session does (a reply typed slowly is not refused)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(app.permanent_session_lifetime.total_seconds()))
     app.extensions["vietcx.db"] = db or engine()
-    app.extensions["vietcx.login_throttle"] = auth.LoginThrottle()
+    app.extensions["vietcx.login_throttle"] = auth.LoginThrottle(app.config["VIETCX_RATE_LIMIT_STORAGE"])
 
     logins = LoginManager(app)
 
     @logins.user_loader
-    def load_staff(username: str) -> auth.StaffUser | None:
-        account = staff.get(username, app.extensions["vietcx.db"])
-        return auth.StaffUser(account) if account and account["active"] else None
+    def load_staff(user_id: str) -> auth.StaffUser | None:
+        return auth.load_user(user_id, app.extensions["vietcx.db"])
 
     # before CSRFProtect's own hook: without a session the answer is "sign in", whatever the form
     app.before_request(_require_sign_in)
@@ -102,6 +102,9 @@ def _require_sign_in() -> Response | tuple[str, int] | None:
         logout_user()
         session.clear()
         flash("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "info")
+    elif session.get("_user_id"):  # a session the account has ended (signed out elsewhere, disabled...)
+        session.clear()
+        flash("Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.", "info")
     if request.method in ("GET", "HEAD"):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     return _error_page(Unauthorized())

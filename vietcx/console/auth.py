@@ -1,16 +1,16 @@
-"""Signing staff in and out: accounts from the `staff` table, sessions that expire, a lock on a
-user name after repeated wrong passwords."""
+"""Signing staff in and out: accounts from the `staff` table, sessions that expire and that end in
+every browser at once, locks after repeated wrong passwords."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import defaultdict, deque
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
+from limits import RateLimitItem, parse, storage, strategies
+from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
 from vietcx.console.forms import LoginForm
@@ -19,6 +19,12 @@ from vietcx.store import staff
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)
 SIGNED_IN_AT = "signed_in_at"
+LOCKED_TEXT = {
+    "name": "Tên đăng nhập này tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
+    "Vui lòng thử lại sau ít phút.",
+    "address": "Máy của bạn tạm thời bị khóa đăng nhập do nhập sai mật khẩu nhiều lần. "
+    "Vui lòng thử lại sau ít phút.",
+}
 
 
 class StaffUser(UserMixin):
@@ -29,46 +35,73 @@ class StaffUser(UserMixin):
         self.username: str = account["username"]
         self.display_name: str = account["display_name"]
         self.role: str = account["role"]
+        self.session_epoch: int = account["session_epoch"]
 
     def get_id(self) -> str:
-        return self.username
+        """Flask-Login's "alternative token": the epoch in the session's id makes a session end when
+        the account's epoch moves on, whichever browser holds it."""
+        return f"{self.username}:{self.session_epoch}"
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
 
+def load_user(user_id: str, db: Engine) -> StaffUser | None:
+    """The staff member of a session id "username:epoch" while the account is active and the epoch
+    is still its own; anything else (signed out elsewhere, new password, disabled, an id from before
+    epochs) is no session."""
+    username, _, epoch = user_id.rpartition(":")
+    account = staff.get(username, db) if username else None
+    if account is None or not account["active"] or str(account["session_epoch"]) != epoch:
+        return None
+    return StaffUser(account)
+
+
 class LoginThrottle:
-    """Locks a user name for `lock_seconds` after `attempts` wrong passwords within `window_seconds`.
-    Names that do not exist are locked the same way, so the lock tells nothing about accounts."""
+    """Wrong passwords counted per user name and per address in a `limits` storage (memory:// in one
+    process, redis:// shared by several): 5 for one name within 15 minutes lock that name, 20 from
+    one address lock that address (guessing across many names), each for 5 minutes; every further
+    failure while the window is full locks again. Names that do not exist count the same way, so a
+    lock tells nothing about accounts."""
 
-    def __init__(self, attempts: int = 5, window_seconds: float = 900, lock_seconds: float = 300) -> None:
-        self.attempts, self.window, self.lock = attempts, window_seconds, lock_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._guard = threading.Lock()  # waitress serves requests in several threads
+    PER_NAME = parse("5 per 15 minutes")
+    PER_ADDRESS = parse("20 per 15 minutes")
+    LOCK = parse("1 per 5 minutes")
 
-    def locked(self, username: str) -> bool:
-        with self._guard:
-            failures = self._failures.get(username.casefold())
-            return (
-                bool(failures)
-                and len(failures) >= self.attempts
-                and time.monotonic() - failures[-1] < self.lock
-            )
+    def __init__(self, storage_uri: str) -> None:
+        self._storage = storage.storage_from_string(storage_uri)  # the limiter keeps only a weak reference
+        self._limiter = strategies.MovingWindowRateLimiter(self._storage)
 
-    def failed(self, username: str) -> None:
-        now = time.monotonic()
-        with self._guard:
-            for name in [n for n, f in self._failures.items() if now - f[-1] > self.window]:
-                del self._failures[name]  # forget old failures: the table stays small
-            failures = self._failures[username.casefold()]
-            failures.append(now)
-            while len(failures) > self.attempts or now - failures[0] > self.window:
-                failures.popleft()
+    def _counted(self, username: str, address: str | None) -> list[tuple[RateLimitItem, str, str]]:
+        """(limit, kind, key) for the address, then the name."""
+        return [
+            (self.PER_ADDRESS, "address", quote(address or "unknown", safe="")),
+            (self.PER_NAME, "name", _name_key(username)),
+        ]
+
+    def locked(self, username: str, address: str | None) -> str | None:
+        """Which of "address" and "name" is locked (the address first), or None."""
+        for _limit, kind, key in self._counted(username, address):
+            if not self._limiter.test(self.LOCK, "console-lock", kind, key):
+                return kind
+        return None
+
+    def failed(self, username: str, address: str | None) -> None:
+        for limit, kind, key in self._counted(username, address):
+            self._limiter.hit(limit, "console-failures", kind, key)
+            if not self._limiter.test(limit, "console-failures", kind, key):
+                self._limiter.hit(self.LOCK, "console-lock", kind, key)
 
     def succeeded(self, username: str) -> None:
-        with self._guard:
-            self._failures.pop(username.casefold(), None)
+        """Forgets the name's failures; the address's stay, or signing in to one's own account
+        between guesses would reset them."""
+        self._limiter.clear(self.PER_NAME, "console-failures", "name", _name_key(username))
+
+
+def _name_key(username: str) -> str:
+    """Quoted: a "/" in a typed name cannot make another key (limits joins identifiers with "/")."""
+    return quote(username.casefold(), safe="")
 
 
 def session_expired() -> bool:
@@ -95,19 +128,19 @@ def login() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("login.html", form=form), 400 if request.method == "POST" else 200
     username, throttle = form.username.data, current_app.extensions["vietcx.login_throttle"]
-    if throttle.locked(username):
+    lock = throttle.locked(username, request.remote_addr)
+    if lock:
         logger.warning(
-            "Sign-in refused for %r from %s: locked after repeated failures", username, request.remote_addr
+            "Sign-in refused for %r from %s: %s locked after repeated failures",
+            username,
+            request.remote_addr,
+            lock,
         )
-        flash(
-            "Tên đăng nhập này tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
-            "Vui lòng thử lại sau ít phút.",
-            "error",
-        )
+        flash(LOCKED_TEXT[lock], "error")
         return render_template("login.html", form=form), 429
     account = staff.authenticate(username, form.password.data, current_app.extensions["vietcx.db"])
     if account is None:
-        throttle.failed(username)
+        throttle.failed(username, request.remote_addr)
         logger.warning("Failed sign-in for %r from %s", username, request.remote_addr)
         flash("Tên đăng nhập hoặc mật khẩu chưa đúng. Vui lòng thử lại.", "error")
         return render_template("login.html", form=form), 401
@@ -122,8 +155,12 @@ def login() -> Response | str | tuple[str, int]:
 
 @blueprint.post("/logout")
 def logout() -> Response:
-    logger.info("%s signed out", current_user.username)
+    """Ends every session of the account, not only this browser's: a cookie left in another browser
+    or copied before is refused from now on."""
+    username = current_user.username
+    staff.end_sessions(username, current_app.extensions["vietcx.db"])
+    logger.info("%s signed out (every session)", username)
     logout_user()
     session.clear()
-    flash("Bạn đã đăng xuất. Hẹn gặp lại!", "info")
+    flash("Bạn đã đăng xuất trên mọi trình duyệt. Hẹn gặp lại!", "info")
     return redirect(url_for("auth.login"))

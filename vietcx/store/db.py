@@ -191,6 +191,9 @@ staff = Table(
     Column("role", String(16), nullable=False),  # agent | admin
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # part of every session's id: bumped on sign-out, a new password or disabling, it ends every
+    # session of the account at once. Nullable: migrate() adds it bare, so older rows read NULL (= 0)
+    Column("session_epoch", Integer, default=0, server_default="0"),
 )
 
 

@@ -1,12 +1,14 @@
-"""Staff accounts of the console: passwords hashed with Werkzeug (scrypt), never kept in clear."""
+"""Staff accounts of the console: passwords hashed with Werkzeug (scrypt), never kept in clear, and
+a session epoch that ends every session of an account when it changes."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vietcx.store.db import engine, staff
@@ -34,6 +36,7 @@ def add(
         "role": role,
         "active": True,
         "created_at": datetime.now(timezone.utc),
+        "session_epoch": 0,
     }
     try:
         with (db or engine()).begin() as connection:
@@ -44,26 +47,33 @@ def add(
 
 
 def set_password(username: str, password: str, db: Engine | None = None) -> None:
-    """Replaces a password (same rules as for a new account)."""
+    """Replaces a password (same rules as for a new account) and ends every session of the account:
+    whoever knew the old password must not stay signed in."""
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password needs at least {MIN_PASSWORD} characters")
-    with (db or engine()).begin() as connection:
-        done = connection.execute(
-            update(staff)
-            .where(staff.c.username == username)
-            .values(password_hash=generate_password_hash(password))
-        ).rowcount
-    if not done:
-        raise ValueError(f"no staff member {username!r}")
+    _change(username, db, password_hash=generate_password_hash(password), session_epoch=_next_epoch())
 
 
 def set_active(username: str, active: bool, db: Engine | None = None) -> None:
-    """Disables (or enables again) an account: a disabled staff member is signed out at once and
-    cannot sign in, while their name stays on the escalations they handled."""
+    """Disables (or enables again) an account: a disabled staff member's sessions end at once and
+    they cannot sign in, while their name stays on the escalations they handled."""
+    _change(username, db, active=active, **({} if active else {"session_epoch": _next_epoch()}))
+
+
+def end_sessions(username: str, db: Engine | None = None) -> None:
+    """Ends every session of the account, in every browser (signing out): a session cookie copied
+    earlier names the old epoch and is refused."""
+    _change(username, db, session_epoch=_next_epoch())
+
+
+def _next_epoch() -> ColumnElement:
+    """Computed by the database in the same statement, so two bumps at once both count."""
+    return func.coalesce(staff.c.session_epoch, 0) + 1
+
+
+def _change(username: str, db: Engine | None, **values: object) -> None:
     with (db or engine()).begin() as connection:
-        done = connection.execute(
-            update(staff).where(staff.c.username == username).values(active=active)
-        ).rowcount
+        done = connection.execute(update(staff).where(staff.c.username == username).values(**values)).rowcount
     if not done:
         raise ValueError(f"no staff member {username!r}")
 
@@ -76,6 +86,7 @@ def get(username: str, db: Engine | None = None) -> dict | None:
         return None
     account = dict(row._mapping)
     account.pop("password_hash")
+    account["session_epoch"] = account["session_epoch"] or 0  # NULL on rows older than the column
     return account
 
 
