@@ -15,7 +15,7 @@ from vietcx.reports import sentiment as sentiment_report
 from vietcx.reports.files import FORMATS
 from vietcx.reports.surveys import export, report, table
 from vietcx.settings import PROJECT, kb_file
-from vietcx.store import forget, sentiment, staff
+from vietcx.store import audit, forget, sentiment, staff
 from vietcx.store.period import Period
 
 
@@ -121,6 +121,7 @@ def staff_add(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"not added: {error}", file=sys.stderr)
         return 1
+    audit.record("staff_add", audit.CLI, account["username"], f"vai trò {account['role']}")
     print(f"staff member {account['username']} ({account['display_name']}, {account['role']}) added")
     return 0
 
@@ -132,6 +133,7 @@ def staff_password(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"password not changed: {error}", file=sys.stderr)
         return 1
+    audit.record("staff_password", audit.CLI, args.username, "mọi phiên đăng nhập đã kết thúc")
     print(f"password of {args.username} changed; their sessions have ended")
     return 0
 
@@ -143,6 +145,7 @@ def staff_active(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"not changed: {error}", file=sys.stderr)
         return 1
+    audit.record(f"staff_{args.staff_command}", audit.CLI, args.username)
     print(f"staff member {args.username} {args.staff_command}d")
     return 0
 

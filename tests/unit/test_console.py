@@ -29,6 +29,7 @@ from vietcx.console.settings import secret_key
 from vietcx.console.transcript import lines
 from vietcx.servers import free_port
 from vietcx.store import escalations, staff, surveys
+from vietcx.store.audit import recent as audit_rows
 from vietcx.store.db import engine
 from vietcx.store.db import escalations as escalation_table
 
@@ -635,3 +636,68 @@ def test_a_lock_ends_after_its_time(db: Engine, monkeypatch: pytest.MonkeyPatch)
     assert attempt(client, "lan", PASSWORD).status_code == 429
     time.sleep(1.2)
     assert attempt(client, "lan", PASSWORD).status_code == 302
+
+
+def test_every_staff_action_is_in_the_audit_trail_without_passwords_or_message_text(
+    db: Engine, escalation: dict, rasa_stand_in: tuple[str, list]
+) -> None:
+    app = make_app(db, rasa_url=rasa_stand_in[0])
+    attempt(from_address(app, "192.0.2.1"), "lan", "sai mật khẩu rồi")
+    lan = sign_in(app, "lan")
+    act(lan, escalation["id"], "take")
+    reply = "Dạ, số điện thoại của chị là gì ạ?"
+    act(lan, escalation["id"], "reply", text=reply)
+    act(lan, escalation["id"], "resolve")
+    hoa = sign_in(app, "hoa")
+    lan.post("/logout", data={"csrf_token": token(lan, "/")})
+    rows = [(r["actor"], r["action"], r["target"], r["detail"], r["address"]) for r in audit_rows(db=db)]
+    target = str(escalation["id"])
+    assert rows[::-1] == [
+        ("lan", "sign_in_failed", None, None, "192.0.2.1"),
+        ("lan", "sign_in", None, None, "127.0.0.1"),
+        ("lan", "take", target, None, "127.0.0.1"),
+        ("lan", "reply", target, f"{len(reply)} ký tự", "127.0.0.1"),
+        ("lan", "resolve", target, None, "127.0.0.1"),
+        ("hoa", "sign_in", None, None, "127.0.0.1"),
+        ("lan", "sign_out", None, None, "127.0.0.1"),
+    ]
+    stored = json.dumps([list(r.values()) for r in audit_rows(db=db)], default=str, ensure_ascii=False)
+    assert "sai mật khẩu" not in stored and PASSWORD not in stored and "số điện thoại" not in stored
+    assert hoa.get("/audit").status_code == 200
+
+
+def test_an_admin_taking_over_is_audited_with_whom_it_was_taken_from(
+    db: Engine, app: Flask, escalation: dict
+) -> None:
+    act(sign_in(app, "lan"), escalation["id"], "take")
+    act(sign_in(app, "hoa"), escalation["id"], "take")
+    [row] = audit_rows(actor="hoa", action="take", db=db)
+    assert (row["target"], row["detail"]) == (str(escalation["id"]), "nhận lại từ lan")
+
+
+def test_the_audit_page_is_for_admins_only(app: Flask) -> None:
+    lan = sign_in(app, "lan")
+    answer = lan.get("/audit")
+    assert answer.status_code == 403 and "Chỉ quản trị viên" in answer.text
+    assert "Nhật ký thao tác" not in lan.get("/").text  # no link for agents
+    hoa = sign_in(app, "hoa")
+    assert 'href="/audit"' in hoa.get("/").text
+
+
+def test_the_audit_page_lists_newest_first_filters_and_pages(db: Engine, app: Flask) -> None:
+    attempt(app.test_client(), "<b>ai đó</b>", "sai mật khẩu rồi")
+    hoa = sign_in(app, "hoa")
+    for number in range(100):
+        attempt(from_address(app, f"10.0.0.{number}"), f"doan-{number}", "sai")
+    sign_in(app, "minh")
+    page = hoa.get("/audit").text
+    actors = re.findall(r'<tr class="audit--[a-z_]+">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', page)
+    assert len(actors) == 100 and actors[0] == "minh" and actors[1] == "doan-99"  # newest first
+    older = re.search(r'href="([^"]+)">Cũ hơn', page).group(1).replace("&amp;", "&")
+    rest = hoa.get(older).text
+    assert "hoa" in re.findall(r"<td>([^<]*)</td>", rest) and "&lt;b&gt;ai đó&lt;/b&gt;" in rest
+    assert "<b>ai đó</b>" not in rest  # a typed name is shown as text
+    assert "Cũ hơn" not in rest and "Mới nhất" in rest
+    only = hoa.get("/audit?actor=hoa&action=sign_in").text
+    assert only.count('<tr class="audit--sign_in">') == 1 and "Đăng nhập sai" not in only.split("<tbody>")[1]
+    assert "Không có thao tác nào" in hoa.get("/audit?actor=khong-ai").text

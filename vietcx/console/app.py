@@ -87,6 +87,7 @@ def create_app(
         channels=labels.CHANNELS,
         roles=labels.ROLES,
         survey_statuses=labels.SURVEY_STATUSES,
+        audit_actions=labels.AUDIT_ACTIONS,
     )
     return app
 
@@ -134,6 +135,7 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     ), code
 
 
-def _local_time(moment: datetime | None) -> str:
-    """A stored UTC moment as staff read it, in Vietnam's time."""
-    return as_utc(moment).astimezone(views.LOCAL).strftime("%d/%m/%Y %H:%M") if moment else ""
+def _local_time(moment: datetime | None, seconds: bool = False) -> str:
+    """A stored UTC moment as staff read it, in Vietnam's time (to the second in the audit trail)."""
+    shape = "%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M"
+    return as_utc(moment).astimezone(views.LOCAL).strftime(shape) if moment else ""

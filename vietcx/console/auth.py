@@ -1,5 +1,5 @@
 """Signing staff in and out: accounts from the `staff` table, sessions that expire and that end in
-every browser at once, locks after repeated wrong passwords."""
+every browser at once, locks after repeated wrong passwords, every attempt in the audit trail."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
 from vietcx.console.forms import LoginForm
-from vietcx.store import staff
+from vietcx.store import audit, staff
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("auth", __name__)
@@ -25,6 +25,7 @@ LOCKED_TEXT = {
     "address": "Máy của bạn tạm thời bị khóa đăng nhập do nhập sai mật khẩu nhiều lần. "
     "Vui lòng thử lại sau ít phút.",
 }
+LOCKED_DETAIL = {"name": "tên đăng nhập đang bị khóa", "address": "địa chỉ đang bị khóa"}
 
 
 class StaffUser(UserMixin):
@@ -104,6 +105,11 @@ def _name_key(username: str) -> str:
     return quote(username.casefold(), safe="")
 
 
+def record(action: str, actor: str, target: str | int | None = None, detail: str | None = None) -> None:
+    """An audit row for what this request did, with the browser's address."""
+    audit.record(action, actor, target, detail, request.remote_addr, current_app.extensions["vietcx.db"])
+
+
 def session_expired() -> bool:
     """True once the sign-in is older than the session lifetime, however active the session was."""
     signed_in = session.get(SIGNED_IN_AT)
@@ -136,12 +142,14 @@ def login() -> Response | str | tuple[str, int]:
             request.remote_addr,
             lock,
         )
+        record("sign_in_locked", username, detail=LOCKED_DETAIL[lock])
         flash(LOCKED_TEXT[lock], "error")
         return render_template("login.html", form=form), 429
     account = staff.authenticate(username, form.password.data, current_app.extensions["vietcx.db"])
     if account is None:
         throttle.failed(username, request.remote_addr)
         logger.warning("Failed sign-in for %r from %s", username, request.remote_addr)
+        record("sign_in_failed", username)
         flash("Tên đăng nhập hoặc mật khẩu chưa đúng. Vui lòng thử lại.", "error")
         return render_template("login.html", form=form), 401
     throttle.succeeded(username)
@@ -150,6 +158,7 @@ def login() -> Response | str | tuple[str, int]:
     session.permanent = True
     session[SIGNED_IN_AT] = time.time()
     logger.info("%s signed in from %s", account["username"], request.remote_addr)
+    record("sign_in", account["username"])
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -160,6 +169,7 @@ def logout() -> Response:
     username = current_user.username
     staff.end_sessions(username, current_app.extensions["vietcx.db"])
     logger.info("%s signed out (every session)", username)
+    record("sign_out", username)
     logout_user()
     session.clear()
     flash("Bạn đã đăng xuất trên mọi trình duyệt. Hẹn gặp lại!", "info")

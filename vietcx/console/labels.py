@@ -17,3 +17,16 @@ SURVEY_STATUSES = {
     "completed": "Đã hoàn thành",
     "skipped": "Khách bỏ qua",
 }
+AUDIT_ACTIONS = {
+    "sign_in": "Đăng nhập",
+    "sign_in_failed": "Đăng nhập sai",
+    "sign_in_locked": "Đăng nhập bị chặn (đang khóa)",
+    "sign_out": "Đăng xuất (mọi phiên)",
+    "take": "Nhận xử lý",
+    "reply": "Trả lời khách",
+    "resolve": "Đã giải quyết",
+    "staff_add": "Tạo tài khoản",
+    "staff_password": "Đổi mật khẩu",
+    "staff_disable": "Khóa tài khoản",
+    "staff_enable": "Mở lại tài khoản",
+}

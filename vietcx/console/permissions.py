@@ -20,3 +20,8 @@ def can_take(user: Staff, escalation: dict) -> bool:
 def can_work(user: Staff, escalation: dict) -> bool:
     """Replying and resolving belong to the staff member holding the escalation (admins take over first)."""
     return escalation["status"] == "assigned" and escalation["staff"] == user.username
+
+
+def can_read_audit(user: Staff) -> bool:
+    """The audit trail shows every staff member's sign-ins and addresses: admins only."""
+    return user.is_admin

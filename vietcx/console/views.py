@@ -1,4 +1,5 @@
-"""The queue, an escalation's page, and what staff do with an escalation: take, reply, resolve."""
+"""The queue, an escalation's page, what staff do with an escalation (take, reply, resolve; each
+also written to the audit trail), and the audit trail itself for admins."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
 from vietcx.console import labels
+from vietcx.console.auth import record
 from vietcx.console.forms import ReplyForm
-from vietcx.console.permissions import can_take, can_work
+from vietcx.console.permissions import can_read_audit, can_take, can_work
 from vietcx.console.queries import conversation_events, conversation_surveys
 from vietcx.console.rasa import RasaUnavailable, hand_back
 from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
-from vietcx.store import escalations, staff
+from vietcx.store import audit, escalations, staff
 from vietcx.store.period import Period
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("console", __name__)
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # where staff work: dates in filters are their days
 QUEUE_LIMIT = 500
+AUDIT_PAGE = 100
 
 
 def _db() -> Engine:
@@ -153,6 +156,8 @@ def take(escalation_id: int) -> Response:
         flash("Yêu cầu này vừa được người khác nhận hoặc đã được giải quyết. Vui lòng xem lại.", "info")
         return _back(escalation_id)
     logger.info("%s took escalation %s (held by %s)", current_user.username, escalation_id, found["staff"])
+    taken_from = f"nhận lại từ {found['staff']}" if found["staff"] else None
+    record("take", current_user.username, escalation_id, taken_from)
     flash(f"Bạn đã nhận xử lý yêu cầu #{escalation_id}.", "success")
     return _back(escalation_id)
 
@@ -179,6 +184,7 @@ def reply(escalation_id: int) -> Response:
         db=_db(),
     )
     logger.info("%s replied on escalation %s", current_user.username, escalation_id)
+    record("reply", current_user.username, escalation_id, f"{len(form.text.data)} ký tự")  # never the text
     flash("Đã gửi trả lời. Khách sẽ nhận được trong cuộc trò chuyện.", "success")
     return _back(escalation_id)
 
@@ -219,8 +225,28 @@ def resolve(escalation_id: int) -> Response:
         flash("Yêu cầu này vừa được giải quyết trước đó.", "info")
         return _back(escalation_id)
     logger.info("%s resolved escalation %s", current_user.username, escalation_id)
+    record("resolve", current_user.username, escalation_id)
     flash(
         f"Đã giải quyết yêu cầu #{escalation_id}. Trợ lý ảo tiếp tục trò chuyện và mời khách đánh giá.",
         "success",
     )
     return _back(escalation_id)
+
+
+@blueprint.get("/audit")
+def audit_trail() -> str:
+    """Who did what, newest first, by actor and action; pages go back by row id ("Cũ hơn")."""
+    if not can_read_audit(current_user):
+        abort(403, "Chỉ quản trị viên mới xem được nhật ký thao tác.")
+    args = request.args
+    actor = args.get("actor", "").strip()
+    action = args.get("action") if args.get("action") in labels.AUDIT_ACTIONS else None
+    before = args.get("before", type=int)
+    rows = audit.recent(AUDIT_PAGE, actor=actor or None, action=action, before=before, db=_db())
+    return render_template(
+        "audit.html",
+        rows=rows,
+        chosen={"actor": actor, "action": action},
+        older=rows[-1]["id"] if len(rows) == AUDIT_PAGE else None,
+        paged=before is not None,
+    )

@@ -196,6 +196,20 @@ staff = Table(
     Column("session_epoch", Integer, default=0, server_default="0"),
 )
 
+# who did what in the console or on the staff command line, shown to admins at /audit
+# (never a password or a message's text)
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(64), nullable=False, index=True),  # a user name (as typed, if failed) or "cli"
+    Column("action", String(32), nullable=False, index=True),
+    Column("target", String(200)),  # an escalation id or a user name
+    Column("detail", String(200)),
+    Column("address", String(64)),  # the browser's address; none for the command line
+)
+
 
 def engine(url: str | None = None) -> Engine:
     """The engine for a URL (default: the configured one, read now), with the schema ready."""
