@@ -15,7 +15,7 @@ from actions.customer import customer_key
 from actions.faq import confident_answer
 from vietcx.conversation_sentiment import current_summary
 from vietcx.store import surveys
-from vietcx.survey_answers import SKIP, parse_score
+from vietcx.survey_answers import SCALES, SKIP, parse_score
 
 QUESTIONS = {"csat_score": "csat", "ces_score": "ces"}
 SURVEY_SLOTS = (
@@ -112,7 +112,7 @@ class ValidateSurveyForm(FormValidationAction):
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         survey_id = tracker.get_slot("survey_id")
-        score = _button_score(tracker) or parse_score(QUESTIONS[slot], str(value or ""))
+        score = _button_score(tracker, QUESTIONS[slot]) or parse_score(QUESTIONS[slot], str(value or ""))
         if score == SKIP:
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
             return {slot: None, "survey_skipped": True}
@@ -137,12 +137,14 @@ def stopped_status(tracker: Tracker, asking: str | None = None) -> str:
     return "partial" if answered else "skipped"
 
 
-def _button_score(tracker: Tracker) -> int | None:
-    """The score of a clicked button (intent survey_answer with entity score)."""
+def _button_score(tracker: Tracker, question: str) -> int | None:
+    """The score of a clicked button (intent survey_answer with entity score), if on the question's
+    scale: whatever the path, a score out of range is never stored."""
     if (tracker.latest_message.get("intent") or {}).get("name") != "survey_answer":
         return None
-    value = next(tracker.get_latest_entity_values("score"), None)
-    return int(value) if str(value or "").isdigit() else None
+    value = str(next(tracker.get_latest_entity_values("score"), None) or "")
+    score = int(value) if value.isdigit() and len(value) < 3 else None
+    return score if score is not None and 1 <= score <= SCALES[question] else None
 
 
 class ActionSurveyDone(Action):

@@ -26,13 +26,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the servers harness
 
 from bench.nlu_eval import read_tsv  # noqa: E402
+from harness import PROJECT, Assistant, running_assistant  # noqa: E402
 from vietcx.embeddings import DEFAULT_MODEL_DIR  # noqa: E402
 from vietcx.kb.loader import load  # noqa: E402
 from vietcx.kb.search import Embeddings, Index, Thresholds, out_of_scope_examples  # noqa: E402
 from vietcx.normalize import strip_diacritics  # noqa: E402
-from vietcx.servers import PROJECT, Assistant, running_assistant  # noqa: E402
 
 HELD_OUT = PROJECT / "bench" / "data" / "faq_heldout.tsv"
 RESULTS = PROJECT / "bench" / "results" / "faq_eval.json"

@@ -22,9 +22,10 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the servers harness
 
+from harness import DEFAULT_MODEL, PROJECT, running_assistant  # noqa: E402
 from vietcx.normalize import strip_diacritics  # noqa: E402
-from vietcx.servers import DEFAULT_MODEL, PROJECT, running_assistant  # noqa: E402
 
 HELD_OUT = PROJECT / "bench" / "data" / "nlu_heldout.tsv"
 RESULTS = PROJECT / "bench" / "results" / "nlu_eval.json"

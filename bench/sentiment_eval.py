@@ -26,17 +26,18 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the servers harness
 
 from rasa.shared.nlu.constants import TEXT  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 
 from bench.nlu_eval import read_tsv  # noqa: E402
+from harness import DEFAULT_MODEL, PROJECT  # noqa: E402
 from vietcx.embeddings import DEFAULT_MODEL_DIR  # noqa: E402
 from vietcx.nlu.embedding_featurizer import SentenceEmbeddingFeaturizer  # noqa: E402
 from vietcx.nlu.sentiment import LABELS, SENTIMENT, SentimentClassifier, SentimentModel  # noqa: E402
 from vietcx.nlu.tokenizer import VietnameseTokenizer  # noqa: E402
 from vietcx.normalize import strip_diacritics  # noqa: E402
-from vietcx.servers import DEFAULT_MODEL, PROJECT  # noqa: E402
 
 HELD_OUT = PROJECT / "bench" / "data" / "sentiment_heldout.tsv"
 RESULTS = PROJECT / "bench" / "results" / "sentiment_eval.json"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from vietcx.servers import Assistant, running_assistant
+from harness import Assistant, running_assistant
 
 
 @pytest.fixture(scope="session")

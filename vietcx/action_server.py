@@ -13,6 +13,7 @@ import os
 
 from rasa_sdk.endpoint import create_app
 
+from vietcx import logs
 from vietcx.store import sentiment
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--actions", default="actions", help="package holding the custom actions")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("actions")
     app = create_app(args.actions)
     seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "60"))
 

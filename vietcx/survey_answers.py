@@ -33,6 +33,8 @@ _PARTICLES = {
     "day",
     "do",
 }
+# a whole number as typed ("5", "5 sao", "5/5", "cho 4đ"), not a part of "-1", "4.5" or "1e9"
+_NUMBER = re.compile(r"(?<![\d\-])(?<!\d[.,])\d+(?!\d|[.,]\d|e\d)")
 _UNITS = {"sao", "diem"}  # "năm sao", "bảy điểm"
 _SKIP_WHOLE = {
     "bo qua",
@@ -140,7 +142,7 @@ def parse_score(question: str, text: str) -> int | str | None:
     phrase = " ".join(words)
     if phrase in _SKIP_WHOLE or _SKIP_ANYWHERE.search(fold(raw)):
         return SKIP
-    number = re.search(r"\d+", raw)
+    number = _NUMBER.search(raw)
     if number:
         value = int(number.group())
         return value if 1 <= value <= scale else None

@@ -8,8 +8,8 @@ from selenium.common.exceptions import NoAlertPresentException, WebDriverExcepti
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from vietcx.servers import Assistant
-from vietcx.store import escalations, staff
+from harness import Assistant
+from vietcx.store import escalations, outbox, staff
 from vietcx.store.db import engine
 
 PASSWORD = "mật khẩu của Lan 2026"
@@ -79,7 +79,7 @@ def test_staff_sign_in_take_reply_and_resolve(browser: webdriver.Chrome, console
     browser.find_element(By.ID, "reply-text").send_keys(reply)
     click(browser, "reply")
     wait_for_text(browser, "Đã gửi trả lời.")
-    [sent] = escalations.messages(SENDER, db)
+    [sent] = outbox.messages(SENDER, db)
     assert (sent["author"], sent["staff"], sent["text"]) == ("staff", "lan", reply)
     wait_for_text(browser, "Nhân viên Nguyễn Thị Lan")
 
@@ -87,7 +87,7 @@ def test_staff_sign_in_take_reply_and_resolve(browser: webdriver.Chrome, console
     wait_for_text(browser, f"Đã giải quyết yêu cầu #{escalation['id']}.", timeout=90)
     row = escalations.get(escalation["id"], db)
     assert (row["status"], row["resolved_by"]) == ("resolved", "lan")
-    queued = escalations.messages(SENDER, db)
+    queued = outbox.messages(SENDER, db)
     assert [m["author"] for m in queued][:1] == ["staff"] and "bot" in [m["author"] for m in queued[1:]]
     assert read(browser, "#status") == ["Đã giải quyết"]
     bot_lines = read(browser, ".msg--bot .text")

@@ -7,8 +7,8 @@ import uuid
 
 from sqlalchemy import select
 
-from vietcx.servers import Assistant
-from vietcx.servers import reply_text as texts
+from harness import Assistant
+from harness import reply_text as texts
 from vietcx.store import escalations
 from vietcx.store.db import conversation_sentiment, engine
 from vietcx.store.sentiment import flags_of
@@ -49,7 +49,7 @@ def test_a_conversation_that_ends_has_a_stored_summary(assistant: Assistant) -> 
     sender = new_sender()
     assistant.chat(sender, "shop ơi cho hỏi phí ship")
     assistant.chat(sender, "giao chậm quá")
-    assistant.chat(sender, "/session_start")  # the customer comes back later: the first conversation ended
+    assistant.new_session(sender)  # the customer comes back later: the first conversation ended
     assistant.chat(sender, "xin chào")
     db = engine(assistant.database_url)
     deadline = time.monotonic() + 30

@@ -6,8 +6,8 @@ import uuid
 
 import requests
 
-from vietcx.servers import Assistant
-from vietcx.servers import reply_text as texts
+from harness import Assistant
+from harness import reply_text as texts
 
 
 def new_sender() -> str:
@@ -67,10 +67,13 @@ def test_malformed_requests_get_a_clear_400(assistant: Assistant) -> None:
     bad_bodies = [b"{not json", b"[1, 2]", b'{"message": "hi"}', b'{"sender": "x", "message": 5}',
                   b'{"sender": "x", "message": "hi", "metadata": "oops"}']  # fmt: skip
     for body in bad_bodies:
-        reply = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        headers = {**assistant.rest_headers, "Content-Type": "application/json"}
+        reply = requests.post(url, data=body, headers=headers, timeout=30)
         assert reply.status_code == 400, body
         assert "error" in reply.json()
-    too_long = requests.post(url, json={"sender": "x", "message": "a" * 10_001}, timeout=30)
+    too_long = requests.post(
+        url, json={"sender": "x", "message": "a" * 10_001}, headers=assistant.rest_headers, timeout=30
+    )
     assert too_long.status_code == 400
     # the server is still fine afterwards
     assert assistant.chat(new_sender(), "xin chào")

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from vietcx.servers import PROJECT, Assistant
-from vietcx.servers import reply_text as texts
+from harness import PROJECT, Assistant
+from harness import reply_text as texts
 from vietcx.store import profiles
 from vietcx.store.db import engine
 
@@ -43,7 +43,7 @@ def test_asks_once_then_greets_by_the_answer_and_remembers_after_restart(assista
     )
 
     assistant.restart()  # both servers: the profile and the conversation live in SQLite
-    assistant.chat(sender, "/session_start")
+    assistant.new_session(sender)
     reply = texts(assistant.chat(sender, "xin chào"))
     assert "chào mừng anh An quay lại" in reply
     assert ASKS_NAME not in reply
@@ -60,7 +60,7 @@ def test_a_declined_name_is_not_asked_again(assistant: Assistant) -> None:
     assert ASKS_NAME in texts(assistant.chat(sender, "xin chào"))
     assert "không sao" in texts(assistant.chat(sender, "không muốn nói đâu")).lower()
     assert ASKS_NAME not in texts(assistant.chat(sender, "chào shop"))
-    assistant.chat(sender, "/session_start")
+    assistant.new_session(sender)
     assert ASKS_NAME not in texts(assistant.chat(sender, "alo shop ơi"))
     assert stored(assistant, sender).name_declined
 
@@ -78,7 +78,7 @@ def test_a_name_correction_sticks(assistant: Assistant) -> None:
     assert "Lan" in texts(assistant.chat(sender, "không phải, tên mình là Lan"))
     assert "Lan" in texts(assistant.chat(sender, "tạm biệt shop"))
     assert stored(assistant, sender).given_name == "Lan"
-    assistant.chat(sender, "/session_start")
+    assistant.new_session(sender)
     assert "Lan" in texts(assistant.chat(sender, "chào shop"))
 
 

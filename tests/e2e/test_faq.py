@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from vietcx.servers import Assistant
-from vietcx.servers import reply_buttons as buttons
-from vietcx.servers import reply_text as texts
+from harness import Assistant
+from harness import reply_buttons as buttons
+from harness import reply_text as texts
 
 
 @pytest.fixture(autouse=True)

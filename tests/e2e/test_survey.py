@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import select
 
-from vietcx.servers import Assistant
-from vietcx.servers import reply_text as texts
+from harness import Assistant
+from harness import reply_text as texts
 from vietcx.store.db import engine, surveys
 
 CSAT_QUESTION = "hài lòng với sự hỗ trợ hôm nay"

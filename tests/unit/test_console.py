@@ -22,13 +22,13 @@ from limits import parse
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
+from harness import free_port
 from vietcx.cli import main as cli
 from vietcx.console.app import create_app
 from vietcx.console.auth import LoginThrottle
 from vietcx.console.settings import secret_key
 from vietcx.console.transcript import lines
-from vietcx.servers import free_port
-from vietcx.store import escalations, staff, surveys
+from vietcx.store import escalations, outbox, staff, surveys
 from vietcx.store.audit import recent as audit_rows
 from vietcx.store.db import engine
 from vietcx.store.db import escalations as escalation_table
@@ -233,7 +233,7 @@ def test_one_agent_cannot_act_on_another_agents_escalation(db: Engine, app: Flas
         assert "đang do Nguyễn Thị Lan xử lý" in answer.text
     row = escalations.get(escalation["id"], db)
     assert (row["status"], row["staff"]) == ("assigned", "lan")
-    assert escalations.messages(SENDER, db) == []
+    assert outbox.messages(SENDER, db) == []
 
 
 def test_a_reply_is_recorded_under_the_signed_in_staff_member_whatever_the_form_says(
@@ -252,7 +252,7 @@ def test_a_reply_is_recorded_under_the_signed_in_staff_member_whatever_the_form_
         username="minh",
     )
     assert answer.status_code == 303
-    [message] = escalations.messages(SENDER, db)
+    [message] = outbox.messages(SENDER, db)
     assert (message["author"], message["staff"], message["escalation_id"]) == (
         "staff",
         "lan",
@@ -273,10 +273,10 @@ def test_an_empty_or_too_long_reply_is_not_sent(
     act(lan, escalation["id"], "take")
     answer = act(lan, escalation["id"], "reply", text=text)
     assert answer.status_code == 303
-    assert escalations.messages(SENDER, db) == []
+    assert outbox.messages(SENDER, db) == []
     assert reason in lan.get(answer.location).text  # the reason is shown
     assert act(lan, escalation["id"], "reply", text="x" * 2000).status_code == 303  # the limit itself is fine
-    assert len(escalations.messages(SENDER, db)) == 1
+    assert len(outbox.messages(SENDER, db)) == 1
 
 
 def test_an_admin_takes_over_and_the_agent_no_longer_can_reply(
@@ -289,7 +289,7 @@ def test_an_admin_takes_over_and_the_agent_no_longer_can_reply(
     assert escalations.get(escalation["id"], db)["staff"] == "hoa"
     assert act(lan, escalation["id"], "reply", text="Dạ").status_code == 403
     assert act(hoa, escalation["id"], "reply", text="Dạ, chị Hoa hỗ trợ ạ").status_code == 303
-    assert [m["staff"] for m in escalations.messages(SENDER, db)] == ["hoa"]
+    assert [m["staff"] for m in outbox.messages(SENDER, db)] == ["hoa"]
 
 
 def test_customer_markup_is_shown_as_text(app: Flask, escalation: dict) -> None:
@@ -447,7 +447,7 @@ def test_resolve_while_rasa_is_unreachable_changes_nothing(db: Engine, escalatio
     assert "Chưa liên lạc được với trợ lý ảo" in lan.get(answer.location).text
     row = escalations.get(escalation["id"], db)
     assert (row["status"], row["staff"], row["resolved_at"]) == ("assigned", "lan", None)
-    assert escalations.messages(SENDER, db) == []
+    assert outbox.messages(SENDER, db) == []
 
 
 @pytest.fixture()
@@ -487,14 +487,14 @@ def test_resolve_hands_back_to_the_bot_and_queues_its_survey_question(
     answer = act(lan, escalation["id"], "resolve")
     assert "Đã giải quyết yêu cầu" in lan.get(answer.location).text
     assert calls == [(f"/conversations/{SENDER}/trigger_intent", {"name": "EXTERNAL_staff_resolved"})]
-    [message] = escalations.messages(SENDER, db)
+    [message] = outbox.messages(SENDER, db)
     assert (message["author"], message["escalation_id"]) == ("bot", escalation["id"])
     assert message["text"] == "Chị hài lòng với sự hỗ trợ hôm nay ở mức nào ạ?"
     assert message["buttons"] == [{"title": "5 ⭐", "payload": '/survey_answer{"score": 5}'}]
     row = escalations.get(escalation["id"], db)
     assert (row["status"], row["resolved_by"]) == ("resolved", "lan") and row["resolved_at"]
     assert act(lan, escalation["id"], "reply", text="Dạ").status_code == 303  # refused politely
-    assert len(escalations.messages(SENDER, db)) == 1
+    assert len(outbox.messages(SENDER, db)) == 1
 
 
 def test_the_session_secret_is_made_once_and_kept_private(

@@ -1,4 +1,4 @@
-"""Escalations and the outbox on a real SQLite file; staff hours; the hand-over message."""
+"""Escalations on a real SQLite file; staff hours; the hand-over message."""
 
 from __future__ import annotations
 
@@ -56,21 +56,6 @@ def test_two_writers_at_once_still_open_one(db) -> None:  # noqa: ANN001
         thread.join()
     assert len({r["id"] for r in results}) == 1
     assert escalations.counts(db=db)["open"] == 1
-
-
-def test_outbox_messages_are_handed_out_once_in_order(db) -> None:  # noqa: ANN001
-    for text in ["một", "hai", "ba"]:
-        escalations.send("s3", text, "staff", "lan", db=db)
-    escalations.send("other", "không phải của s3", "staff", "lan", db=db)
-    got: list[list[dict]] = []
-    threads = [threading.Thread(target=lambda: got.append(escalations.collect("s3", db))) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    delivered = [m["text"] for batch in got for m in batch]
-    assert sorted(delivered) == ["ba", "hai", "một"] and len(delivered) == 3
-    assert [m["text"] for m in escalations.messages("s3", db)] == ["một", "hai", "ba"]
 
 
 def test_the_wait_estimate_follows_how_fast_staff_picked_up_lately(db) -> None:  # noqa: ANN001

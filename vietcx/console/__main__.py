@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import waitress
 
+from vietcx import logs
 from vietcx.console import settings
 from vietcx.console.app import create_app
 
@@ -21,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--port", type=int, default=settings.port(), help="default VIETCX_CONSOLE_PORT, else 5080"
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("console")
     app = create_app()
     logger.info("Staff console on http://%s:%d", args.host, args.port)
     waitress.serve(app, host=args.host, port=args.port, ident="vietcx-console")

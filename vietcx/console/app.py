@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx.console import auth, labels, settings, views
+from vietcx.rasa_api import jwt_secret
 from vietcx.settings import rate_limit_storage
 from vietcx.store.db import as_utc, engine
 
@@ -54,7 +55,7 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes()),
         MAX_CONTENT_LENGTH=64 * 1024,
         VIETCX_RASA_URL=rasa_url or settings.rasa_url(),
-        VIETCX_RASA_TOKEN=settings.rasa_token(),
+        VIETCX_RASA_JWT_SECRET=jwt_secret(),
         VIETCX_RATE_LIMIT_STORAGE=rate_limit_storage(),
         VIETCX_TRACKER_URL=tracker_url,
     )

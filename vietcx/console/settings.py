@@ -2,7 +2,8 @@
 
 VIETCX_RASA_URL                  the Rasa server, told when staff hand a conversation back
                                  (default http://127.0.0.1:5005)
-VIETCX_RASA_TOKEN                Rasa's --auth-token, when Rasa was started with one
+VIETCX_RASA_JWT_SECRET           the key of Rasa's HTTP API (see vietcx.rasa_api); the hand-back signs
+                                 a short-lived token with it
 VIETCX_CONSOLE_PORT              the port (default 5080); the host is 127.0.0.1 unless --host says so
 VIETCX_CONSOLE_SECRET            the key signing session cookies; when unset, a random key kept in
                                  the untracked file var/console-secret (created on first start)
@@ -23,10 +24,6 @@ DEFAULT_PORT = 5080
 
 def rasa_url() -> str:
     return os.environ.get("VIETCX_RASA_URL") or "http://127.0.0.1:5005"
-
-
-def rasa_token() -> str | None:
-    return os.environ.get("VIETCX_RASA_TOKEN") or None
 
 
 def port() -> int:

@@ -21,7 +21,7 @@ from vietcx.console.permissions import can_read_audit, can_take, can_work
 from vietcx.console.queries import conversation_events, conversation_surveys
 from vietcx.console.rasa import RasaUnavailable, hand_back
 from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
-from vietcx.store import audit, escalations, staff
+from vietcx.store import audit, escalations, outbox, staff
 from vietcx.store.period import Period
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def _escalation(escalation_id: int) -> dict:
 def _transcript(escalation: dict) -> dict:
     """What the transcript part of the page shows (also served alone, for the page to refresh it)."""
     events = conversation_events(escalation["sender_id"], current_app.config["VIETCX_TRACKER_URL"])
-    queued = escalations.messages(escalation["sender_id"], _db())
+    queued = outbox.messages(escalation["sender_id"], _db())
     shown = lines(events, queued, _staff_names({m["staff"] for m in queued}))
     return {"escalation": escalation, "lines": shown, "version": version(shown), "events": events}
 
@@ -175,7 +175,7 @@ def reply(escalation_id: int) -> Response:
         for message in form.text.errors:
             flash(str(message), "error")
         return _back(escalation_id)
-    escalations.send(
+    outbox.send(
         found["sender_id"],
         form.text.data,
         "staff",
@@ -201,7 +201,7 @@ def resolve(escalation_id: int) -> Response:
         _refuse(found)
     config = current_app.config
     try:
-        messages = hand_back(config["VIETCX_RASA_URL"], found["sender_id"], config["VIETCX_RASA_TOKEN"])
+        messages = hand_back(config["VIETCX_RASA_URL"], found["sender_id"], config["VIETCX_RASA_JWT_SECRET"])
     except RasaUnavailable as error:
         logger.error("Escalation %s not resolved: %s", escalation_id, error)
         flash(
@@ -211,7 +211,7 @@ def resolve(escalation_id: int) -> Response:
         )
         return _back(escalation_id)
     for message in messages:
-        escalations.send(
+        outbox.send(
             found["sender_id"],
             message.get("text"),
             "bot",

@@ -164,7 +164,7 @@ escalations = Table(
 )
 
 # messages for a customer that did not come from their own turn (staff replies, the bot's answer
-# after staff hand back), delivered on the customer's next message or poll
+# after staff hand back), handed out on the customer's next message or poll until acknowledged
 outbox = Table(
     "outbox",
     metadata,
@@ -176,8 +176,8 @@ outbox = Table(
     Column("text", Text),
     Column("buttons", Text),  # JSON list of {title, payload}
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("delivered_at", DateTime(timezone=True)),
-    Column("delivery", String(32), index=True),  # which collection handed it out (each exactly once)
+    Column("handed_out_at", DateTime(timezone=True)),  # first given to a client
+    Column("delivered_at", DateTime(timezone=True)),  # acknowledged by the client: on the screen
 )
 
 # staff accounts of the console (passwords hashed, never stored or logged in clear)

@@ -1,25 +1,22 @@
-"""Escalations to staff and the messages staff (or the bot, after a hand-back) send the customer.
+"""Escalations to staff: opened by the assistant, taken and resolved by staff in the console.
 
 A conversation has at most one unresolved escalation: opening another while one is open returns
-the open one. Messages for the customer wait in `outbox` until the customer's next message or
-poll collects them, so they reach the REST channel and the web page alike (and Zalo/Messenger,
-whose connectors push them).
+the open one. What staff write to the customer goes through `vietcx.store.outbox`.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, true, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from vietcx.store.db import as_utc, engine, escalations, outbox, stream
+from vietcx.store.db import as_utc, engine, escalations, stream
 from vietcx.store.period import Period
 
 EVERYTHING = Period()
@@ -176,57 +173,3 @@ def estimated_wait_minutes(escalation_id: int, default: float = 5.0, db: Engine 
     waits = [(as_utc(a) - as_utc(c)).total_seconds() / 60 for c, a in recent]
     per_customer = statistics.median(waits) if waits else default
     return max(1, round(per_customer * (ahead + 1)))
-
-
-def send(
-    sender_id: str,
-    text: str | None,
-    author: str,
-    staff: str | None = None,
-    escalation_id: int | None = None,
-    buttons: list[dict] | None = None,
-    db: Engine | None = None,
-) -> int:
-    """Queues a message for the customer; returns its id."""
-    values = {
-        "sender_id": sender_id,
-        "escalation_id": escalation_id,
-        "author": author,
-        "staff": staff,
-        "text": text,
-        "buttons": json.dumps(buttons, ensure_ascii=False) if buttons else None,
-        "created_at": _now(),
-    }
-    with (db or engine()).begin() as connection:
-        return connection.execute(outbox.insert().values(**values)).inserted_primary_key[0]
-
-
-def collect(sender_id: str, db: Engine | None = None) -> list[dict]:
-    """The customer's undelivered messages, oldest first, each handed out exactly once: they are
-    claimed with one UPDATE, so two polls at the same moment never both deliver a message."""
-    db = db or engine()
-    pending = (outbox.c.sender_id == sender_id) & outbox.c.delivered_at.is_(None)
-    # every customer message and every poll of the chat page asks, and nearly always nothing waits:
-    # a read answers that without taking the database's write lock
-    with db.connect() as connection:
-        if connection.execute(select(outbox.c.id).where(pending).limit(1)).first() is None:
-            return []
-    claim = uuid.uuid4().hex
-    with db.begin() as connection:
-        connection.execute(update(outbox).where(pending).values(delivered_at=_now(), delivery=claim))
-        return _messages(connection, outbox.c.delivery == claim)
-
-
-def messages(sender_id: str, db: Engine | None = None) -> list[dict]:
-    """Every message sent to the customer this way (for the transcript)."""
-    with (db or engine()).connect() as connection:
-        return _messages(connection, outbox.c.sender_id == sender_id)
-
-
-def _messages(connection: Connection, condition: ColumnElement) -> list[dict]:
-    found = [
-        dict(r._mapping) for r in connection.execute(select(outbox).where(condition).order_by(outbox.c.id))
-    ]
-    for message in found:
-        message["buttons"] = json.loads(message["buttons"]) if message["buttons"] else []
-    return found

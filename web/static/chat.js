@@ -1,25 +1,56 @@
-// The web chat page: posts each message to this server's web channel and shows the replies.
-// Text is always inserted as text (never as HTML), so nothing a customer or the bot writes runs.
+// The web chat page: asks this server for its conversation, posts each message to the web channel
+// and shows the replies. Text is always inserted as text (never as HTML), so nothing runs.
+//
+// Who is chatting is decided by the server: the page keeps the conversation token the server gave
+// it (localStorage) and shows it on every request. A shop's site that knows the signed-in customer
+// opens the page with ?identity=<token signed by the shop's backend> (see the README).
 (function () {
   "use strict";
-  const WEBHOOK = "webhook";
-  const params = new URLSearchParams(window.location.search);
+  const TOKEN_KEY = "vietcx-conversation";
+  const CURSOR_KEY = "vietcx-cursor";
+  const POLL_MS = 3000;
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
 
-  function senderId() {
-    let id = params.get("id") || localStorage.getItem("vietcx-sender");
-    if (!id) {
-      id = "web-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
-    }
-    localStorage.setItem("vietcx-sender", id);
-    return id;
+  // the shop's identity token is read once, then removed from the address bar (and history)
+  const params = new URLSearchParams(window.location.search);
+  const identity = params.get("identity");
+  if (identity) {
+    params.delete("identity");
+    const rest = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
   }
-  const sender = senderId();
-  // A shop's site that knows the logged-in customer passes ?name=...; the assistant greets them by it.
-  const customer = { id: sender };
-  if (params.get("name")) customer.name = params.get("name");
+
+  let token = localStorage.getItem(TOKEN_KEY);
+  // the id of the last queued message (staff reply) shown: the server hands out what is above it
+  let cursor = Number(localStorage.getItem(CURSOR_KEY)) || 0;
+
+  async function openConversation() {
+    const headers = { "Content-Type": "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    const res = await fetch("session", { method: "POST", headers: headers, body: JSON.stringify(identity ? { identity: identity } : {}) });
+    if (!res.ok) throw new Error(String(res.status));
+    const fresh = (await res.json()).token;
+    if (fresh !== token) {
+      cursor = 0;
+      localStorage.setItem(CURSOR_KEY, "0");
+    }
+    token = fresh;
+    localStorage.setItem(TOKEN_KEY, token);
+  }
+  // one request at a time for the conversation; after a failure (server restarting) the next
+  // message or poll asks again
+  let opening = null;
+  function conversation() {
+    if (!opening) opening = openConversation().catch(function (err) { opening = null; throw err; });
+    return opening;
+  }
+  conversation().catch(function () {});
+
+  function authorized(extra) {
+    return Object.assign({ Authorization: "Bearer " + token }, extra || {});
+  }
 
   function add(kind, text, who) {
     const item = document.createElement("li");
@@ -55,6 +86,12 @@
 
   function show(replies) {
     replies.forEach(function (r) {
+      const queued = r.custom && r.custom.outbox_id;
+      if (queued) {
+        if (queued <= cursor) return; // already on the screen
+        cursor = queued;
+        localStorage.setItem(CURSOR_KEY, String(cursor));
+      }
       const staff = r.custom && r.custom.staff;
       if (r.text) add(staff ? "staff" : "bot", r.text, staff ? "Nhân viên " + (r.custom.staff_name || "") : null);
       if (r.image) add("bot", r.image);
@@ -62,14 +99,29 @@
     });
   }
 
+  async function post(payload) {
+    return fetch("webhook", {
+      method: "POST",
+      headers: authorized({ "Content-Type": "application/json" }),
+      body: JSON.stringify({ message: payload, ack: cursor }),
+    });
+  }
+
   async function send(payload, shown) {
     add("user", shown);
     try {
-      const res = await fetch(WEBHOOK, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: sender, message: payload, metadata: { customer: customer } }),
-      });
+      await conversation();
+      let res = await post(payload);
+      if (res.status === 401) { // the conversation token expired: a new conversation, then again
+        token = null;
+        opening = null;
+        await conversation();
+        res = await post(payload);
+      }
+      if (res.status === 429) {
+        add("error", "Dạ, anh/chị nhắn hơi nhanh ạ. Anh/chị vui lòng đợi một lát rồi gửi lại giúp em nhé.");
+        return;
+      }
       if (!res.ok) throw new Error(String(res.status));
       show(await res.json());
     } catch (err) {
@@ -77,11 +129,12 @@
     }
   }
 
-  // Staff replies (after a hand-over) and anything else queued for this customer arrive here.
-  const POLL_MS = 3000;
+  // Staff replies (after a hand-over) and anything else queued for this customer arrive here; the
+  // cursor tells the server what is already on the screen.
   async function poll() {
     try {
-      const res = await fetch("updates?sender=" + encodeURIComponent(sender));
+      await conversation();
+      const res = await fetch("updates?after=" + cursor, { headers: authorized() });
       if (res.ok) show(await res.json());
     } catch (err) {
       // offline for a moment: the next poll collects what is waiting

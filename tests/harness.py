@@ -1,7 +1,8 @@
 """Start the real Rasa server and action server on free local ports, for tests and benchmarks.
 
 Both run as child processes exactly as `make run` starts them (same modules, same files), bound to
-127.0.0.1, with an endpoints file pointing Rasa at the action server's port.
+127.0.0.1, with an endpoints file pointing Rasa at the action server's port and fresh secrets; the
+calls below authenticate as the shop's own programs do (REST token, Rasa API token).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
+from vietcx.rasa_api import auth_header
 from vietcx.settings import PROJECT, kb_file
 
 DEFAULT_MODEL = PROJECT / "models" / "assistant.tar.gz"
@@ -107,8 +110,7 @@ class Assistant:
             command = [
                 sys.executable,
                 "-m",
-                "rasa",
-                "run",
+                "vietcx.rasa_server",
                 "--model",
                 str(self.model),
                 "--enable-api",
@@ -121,7 +123,7 @@ class Assistant:
                 "--credentials",
                 str(PROJECT / "credentials.yml"),
             ]
-            self._spawn("rasa", command, f"{self.url}/status")
+            self._spawn("rasa", command, f"{self.url}/webhooks/rest/")
 
     def start_console(self) -> None:
         """Starts the staff console too (tests that need it ask for it)."""
@@ -156,26 +158,70 @@ class Assistant:
         self.processes[name] = process
         wait_until_up(health_url, process, log)
 
-    def chat(
-        self, sender: str, text: str, metadata: dict[str, Any] | None = None, channel: str = "rest"
-    ) -> list:
-        """Sends one customer message over a channel's webhook and returns the bot's replies."""
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What the shop's own programs show the REST channel."""
+        return {"Authorization": f"Bearer {self.env['VIETCX_REST_TOKEN']}"}
+
+    @property
+    def api_headers(self) -> dict[str, str]:
+        """A short-lived token for Rasa's HTTP API."""
+        return auth_header(self.env["VIETCX_RASA_JWT_SECRET"])
+
+    def chat(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list:
+        """Sends one customer message over the REST channel and returns the bot's replies."""
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
-        reply = requests.post(f"{self.url}/webhooks/{channel}/webhook", json=body, timeout=60)
+        reply = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json=body, headers=self.rest_headers, timeout=60
+        )
         reply.raise_for_status()
         return reply.json()
 
+    def web_conversation(self, identity: str | None = None) -> str:
+        """A new conversation token of the web page (for a signed-in customer with `identity`)."""
+        reply = requests.post(
+            f"{self.url}/webhooks/web/session", json={"identity": identity} if identity else {}, timeout=30
+        )
+        reply.raise_for_status()
+        return reply.json()["token"]
+
+    def web_chat(self, token: str, text: str, ack: int = 0) -> list:
+        """Sends one message as the web page does and returns the bot's replies."""
+        reply = requests.post(
+            f"{self.url}/webhooks/web/webhook",
+            json={"message": text, "ack": ack},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+    def new_session(self, sender: str) -> None:
+        """The customer comes back later: a new session starts (through Rasa's API, as customers
+        cannot send intents themselves)."""
+        reply = requests.post(
+            f"{self.url}/conversations/{quote(sender, safe='')}/trigger_intent",
+            json={"name": "session_start"},
+            headers=self.api_headers,
+            timeout=60,
+        )
+        reply.raise_for_status()
+
     def parse(self, text: str) -> dict[str, Any]:
         """The NLU result for a text (`/model/parse`)."""
-        reply = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        reply = requests.post(
+            f"{self.url}/model/parse", json={"text": text}, headers=self.api_headers, timeout=60
+        )
         reply.raise_for_status()
         return reply.json()
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """The stored conversation of a sender."""
-        reply = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
+        reply = requests.get(
+            f"{self.url}/conversations/{quote(sender, safe='')}/tracker", headers=self.api_headers, timeout=60
+        )
         reply.raise_for_status()
         return reply.json()
 
@@ -211,6 +257,15 @@ def running_assistant(
             "VIETCX_SWEEP_SECONDS": "2",
             "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
             "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
+            "VIETCX_REST_TOKEN": secrets.token_hex(32),
+            "VIETCX_RASA_JWT_SECRET": secrets.token_hex(32),
+            "VIETCX_WEB_SESSION_SECRET": secrets.token_hex(32),
+            "VIETCX_WEB_IDENTITY_SECRET": secrets.token_hex(32),
+            "VIETCX_PSEUDONYM_SECRET": secrets.token_hex(32),
+            # scripted conversations type faster than any customer: the product's own limits are
+            # exercised by tests/security against servers of their own
+            "VIETCX_LIMIT_CONVERSATION": "1000/second",
+            "VIETCX_LIMIT_FLOOD": "10000/minute",
             **(extra_env or {}),
         }
         assistant = Assistant(Path(workdir), model, env)
