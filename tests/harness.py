@@ -198,16 +198,21 @@ class Assistant:
         reply.raise_for_status()
         return reply.json()
 
-    def new_session(self, sender: str) -> None:
-        """The customer comes back later: a new session starts (through Rasa's API, as customers
-        cannot send intents themselves)."""
+    def trigger_intent(self, sender: str, intent: str) -> list[dict]:
+        """An intent given to a conversation through Rasa's API (customers cannot send intents);
+        returns the bot's messages."""
         reply = requests.post(
             f"{self.url}/conversations/{quote(sender, safe='')}/trigger_intent",
-            json={"name": "session_start"},
+            json={"name": intent},
             headers=self.api_headers,
             timeout=60,
         )
         reply.raise_for_status()
+        return reply.json()["messages"]
+
+    def new_session(self, sender: str) -> None:
+        """The customer comes back later: a new session starts."""
+        self.trigger_intent(sender, "session_start")
 
     def parse(self, text: str) -> dict[str, Any]:
         """The NLU result for a text (`/model/parse`)."""

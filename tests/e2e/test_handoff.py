@@ -4,7 +4,6 @@ the bot's silence, staff replies reaching the customer, and the hand-back that s
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 
 import requests
 from sqlalchemy import select
@@ -35,14 +34,7 @@ def updates(assistant: Assistant, sender: str, after: int = 0) -> list[dict]:
 
 def hand_back(assistant: Assistant, sender: str) -> list[dict]:
     """What the console does on "resolve": the external intent, then its answer to the outbox."""
-    reply = requests.post(
-        f"{assistant.url}/conversations/{quote(sender, safe='')}/trigger_intent",
-        json={"name": "EXTERNAL_staff_resolved"},
-        headers=assistant.api_headers,
-        timeout=60,
-    )
-    reply.raise_for_status()
-    return reply.json()["messages"]
+    return assistant.trigger_intent(sender, "EXTERNAL_staff_resolved")
 
 
 def test_a_person_on_request_silence_staff_replies_and_the_survey_after(assistant: Assistant) -> None:
