@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from limits import parse
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from tracker_store import tracker_store_file
 
 from harness import free_port
 from vietcx.cli import main as cli
@@ -95,22 +96,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
 @pytest.fixture()
 def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Rasa's SQL tracker store as endpoints.yml describes it, with one conversation."""
-    path = tmp_path / "tracker.db"
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{path}"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("VIETCX_ENDPOINTS", str(endpoints))
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL,"
-            " timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
-        )
-        connection.executemany(
-            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, ?, ?, ?)",
-            [(SENDER, e["event"], e["timestamp"], json.dumps(e, ensure_ascii=False)) for e in EVENTS],
-        )
-    return path
+    return tracker_store_file(tmp_path, monkeypatch, {SENDER: EVENTS})
 
 
 @pytest.fixture()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from tracker_store import tracker_store_file, write_tracker
 
 from vietcx.cli import main
 from vietcx.names import make_name
@@ -76,33 +77,6 @@ CONVERSATIONS = {
 }
 
 
-def write_tracker(path: Path, conversations: dict[str, list[dict]]) -> None:
-    """The rows Rasa's SQLTrackerStore.save writes: a slot's or action's name in action_name, the
-    intent in intent_name, the event as json.dumps (non-ASCII as \\u escapes) in data."""
-    with sqlite3.connect(path) as connection:
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
-            " type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255),"
-            " action_name VARCHAR(255), data TEXT)"
-        )
-        connection.executemany(
-            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    sender,
-                    e["event"],
-                    e["timestamp"],
-                    e.get("parse_data", {}).get("intent", {}).get("name"),
-                    e.get("name"),
-                    json.dumps(e),
-                )
-                for sender, events in conversations.items()
-                for e in events
-            ],  # fmt: skip
-        )
-
-
 def tracker_senders(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as connection:
         return dict(connection.execute("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id"))
@@ -118,14 +92,7 @@ def tracker_events(path: Path) -> list[tuple[str, dict]]:
 
 @pytest.fixture()
 def tracker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "tracker.db"
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{path}"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("VIETCX_ENDPOINTS", str(endpoints))
-    write_tracker(path, CONVERSATIONS)
-    return path
+    return tracker_store_file(tmp_path, monkeypatch, CONVERSATIONS)
 
 
 @pytest.fixture()
