@@ -210,6 +210,18 @@ audit_log = Table(
     Column("address", String(64)),  # the browser's address; none for the command line
 )
 
+# platform events already taken in (Zalo, Messenger resend what they got no timely answer for):
+# the unique constraint lets exactly one of several deliveries through, even arriving at once
+channel_events = Table(
+    "channel_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),  # zalo | messenger
+    Column("event_id", String(128), nullable=False),  # the platform's id; its SHA-256 when longer
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
+    UniqueConstraint("platform", "event_id", name="uq_channel_event"),
+)
+
 
 def engine(url: str | None = None) -> Engine:
     """The engine for a URL (default: the configured one, read now), with the schema ready."""
