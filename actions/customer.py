@@ -13,6 +13,10 @@ from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer
 from vietcx.store import profiles
 
 NAME_SLOTS = ("customer_name", "customer_address", "customer_honorific")
+# Channels whose customer name comes from the shop's own backend (the web page's signed identity,
+# the REST API's token holder): a real name by definition. Other channels (Zalo, Messenger) pass
+# the platform's display name, used only when it reads as a person's name.
+VOUCHED_CHANNELS = frozenset({"web", "rest"})
 
 
 def customer_key(tracker: Tracker) -> tuple[str, str]:
@@ -54,7 +58,7 @@ class ActionSessionStart(Action):
         profile, seen = profiles.start_conversation(channel, user_id, display_name)
         name = profile.name if profile.name_source == "customer" else None
         if name is None and display_name:
-            name = name_from_profile(display_name)
+            name = name_from_profile(display_name, vouched=channel in VOUCHED_CHANNELS)
             if name:
                 profiles.save_name(channel, user_id, name, source="channel")
         name = name or profile.name

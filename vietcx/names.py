@@ -5,6 +5,9 @@ honorific + given name ("anh An"), never by the family name. The honorific is th
 used for themselves ("tên chị là Hoa"), else the middle name's hint ("Văn" → anh, "Thị" → chị),
 else the neutral "anh/chị". A name typed without diacritics gets them back only when the name list
 (`data/lexicon/vietnamese_names.yml`) has exactly one spelling for it in that position.
+
+A chat platform's display name ("Bé Bông 🌸", "Shop Quần Áo", "Tuấn Nguyễn") is used only when it
+reads as a Vietnamese person's name (see `name_from_profile`); otherwise the customer is asked.
 """
 
 from __future__ import annotations
@@ -88,6 +91,16 @@ _STOP = {
     "mà",
 }
 _HONORIFIC_OF_PRONOUN = {"anh": "anh", "a": "anh", "chi": "chị", "c": "chị"}
+# Listed given names ("Nguyễn Thị Bé") that on a platform profile open a nickname ("Bé Bông",
+# "Út Nhỏ", "Bé Trần"): never taken from a profile, the customer is asked instead.
+_PROFILE_NICKNAMES = frozenset({"Bé", "Út"})
+# A listed given name that alone is as likely a form of address ("anh" = elder brother, "you").
+_NOT_ALONE = frozenset({"anh"})
+# The middles of a Vietnamese name abroad written given-first: "Tuan Van Nguyen", "Lan Thi Tran".
+_GENDER_MIDDLES = frozenset({"van", "thi"})
+# A tone mark on the second vowel of a word-final "oa", "oe", "uy" ("hoà", "thuỷ", in NFD), to be
+# moved to the first as the lexicon writes it ("hòa", "thủy"): both placements are in daily use.
+_SECOND_VOWEL_TONE = re.compile(r"([ou])([aey])([\u0300\u0301\u0303\u0309\u0323])$")
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,15 @@ class _Lexicon:
 
     def known(self, word: str) -> bool:
         return any(fold(word) in spellings for spellings in self.by_position.values())
+
+    def spellings(self, word: str, position: str, exact: bool) -> set[str]:
+        """The listed spellings the word may stand for: any with its unaccented form, or when
+        `exact` (a name typed with marks) only its own, wherever the tone sits ("Hoà" is "Hòa",
+        "Ngốc" is not "Ngọc", and "Trinh" is not "Trịnh")."""
+        listed = self.by_position[position].get(fold(word), set())
+        if not exact:
+            return listed
+        return {spelling for spelling in listed if _tone_key(spelling) == _tone_key(word)}
 
     def restore(self, word: str, position: str) -> str:
         """The accented spelling when the typed word has no marks and exactly one is listed."""
@@ -172,19 +194,82 @@ def _find_name(
     return None
 
 
-def name_from_profile(display_name: str) -> Name | None:
-    """The name a channel's profile shows ("Trần Thị Ngọc", "Ngoc Tran 🌸"), when it is one."""
-    display_name = unicodedata.normalize("NFC", display_name or "")
+def name_from_profile(display_name: str, *, vouched: bool = False) -> Name | None:
+    """The customer's name from a profile's display name ("Trần Thị Ngọc", "Ngoc Tran 🌸"), or None.
+
+    A chat platform's display name is often a nickname, a shop or a title ("Bé Bông", "Shop Quần
+    Áo", "Mr Bean", "Boss"), and greeting a customer by one is worse than asking their name. So
+    it counts only when it reads as a Vietnamese person's name; emoji and punctuation around the
+    words are dropped, but any digit, or more than MAX_NAME_WORDS words, refuses it:
+
+    - every word is a listed name word for its position (family, middle…, given; the lexicon is
+      an allow-list, so kinship, titles, business and nickname words never fit, and no list of
+      them could be complete), in any case; typed without any marks, or with marks and each word
+      then spelled as listed (a keyboard that writes marks writes them all: "Ngọc Trinh" is
+      not Trịnh Ngọc);
+    - in Vietnamese order (family first), else Western order (family last: "Lan Anh Nguyễn"), or
+      given-first when Văn/Thị precede the family name as names are written abroad ("Tuan Van
+      Nguyen");
+    - there is a family name: given names alone may be a phrase ("Hoa Hồng", "Thanh Xuân") and
+      a compound given name is not addressed by its last word ("Lan Anh" is "chị Lan Anh");
+    - except a lone given name written exactly as listed, with its marks ("Ngọc", "Lan"): a
+      Vietnamese writing a name they go by writes it so, and the greeting is then the word the
+      customer chose. Without its marks ("Ngoc", "Tho") a lone word may as well be a nickname
+      (ngốc "silly", thỏ "rabbit") and nothing else on the profile says it is a name; "Anh"
+      alone is a form of address;
+    - Bé and Út, though listed, are never taken (they open nicknames: "Bé Trần").
+
+    So a foreign name ("John Smith") gives None as well: the assistant asks politely instead of
+    guessing which word is the given name.
+
+    `vouched` is for a name the shop's own backend sent (the web page's signed identity, the
+    REST API): it is the customer's real name by definition, so any letters are taken, family
+    name moved first when it is last, as always.
+    """
+    display_name = unicodedata.normalize("NFKC", display_name or "")  # fancy fonts as letters
     if re.search(r"[<>{}]|https?:", display_name):
         return None  # markup or a link is not a name
-    words = re.findall(r"[^\W\d_]+", display_name)[:MAX_NAME_WORDS]
+    words = re.findall(r"[^\W\d_]+", display_name)
+    if vouched:
+        words = words[:MAX_NAME_WORDS]
+    elif re.search(r"\d", display_name) or len(words) > MAX_NAME_WORDS:
+        return None
     if not words or any(len(word) > MAX_WORD_CHARS for word in words):
         return None
+    ordered = _family_first(words) if vouched else _platform_reading(words)
+    return make_name(ordered) if ordered else None
+
+
+def _family_first(words: list[str]) -> list[str]:
+    """The words with a last family name moved first ("Ngọc Trần" → Trần Ngọc), else as given."""
     by_position = _lexicon().by_position
     first_is_family = fold(words[0]) in by_position["family"]
     if len(words) >= 2 and not first_is_family and fold(words[-1]) in by_position["family"]:
-        words = [words[-1], *words[:-1]]  # Western order on a profile: "Ngọc Trần"
-    return make_name(words)
+        return [words[-1], *words[:-1]]
+    return words
+
+
+def _platform_reading(words: list[str]) -> list[str] | None:
+    """The words in family … given order when each is a listed name for its place, else None."""
+    if len(words) == 1:
+        alone = words[0].lower() not in _NOT_ALONE
+        return words if alone and _profile_spellings(words[0], "given", exact=True) else None
+    marked = any(fold(word) != word.lower() for word in words)
+    family, rest = words[-1], words[:-1]
+    if len(rest) >= 2 and fold(rest[-1]) in _GENDER_MIDDLES:
+        western = [family, *rest[1:], rest[0]]  # "Tuan Van Nguyen" → Nguyen Van Tuan
+    else:
+        western = [family, *rest]  # "Lan Anh Nguyễn" → Nguyễn Lan Anh
+    for reading in (words, western):
+        positions = ["family", *["middle"] * (len(reading) - 2), "given"]
+        if all(_profile_spellings(w, p, marked) for w, p in zip(reading, positions, strict=True)):
+            return reading
+    return None
+
+
+def _profile_spellings(word: str, position: str, exact: bool) -> set[str]:
+    """The listed names the word may be in that position, less those that open nicknames."""
+    return _lexicon().spellings(word, position, exact) - _PROFILE_NICKNAMES
 
 
 def make_name(words: list[str], honorific: str | None = None) -> Name:
@@ -216,3 +301,8 @@ def _name_words(fragment: str) -> list[str]:
 def _looks_like_name(word: str, lexicon: _Lexicon) -> bool:
     """Without "tên là", a word counts as a name only if capitalised or a known name."""
     return word[0].isupper() or lexicon.known(word)
+
+
+def _tone_key(word: str) -> str:
+    """A spelling compared regardless of where the tone sits in "oa", "oe", "uy": hoà = hòa."""
+    return _SECOND_VOWEL_TONE.sub(r"\1\3\2", unicodedata.normalize("NFD", word.lower()))
