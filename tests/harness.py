@@ -267,6 +267,11 @@ def running_assistant(
             "VIETCX_WEB_SESSION_SECRET": secrets.token_hex(32),
             "VIETCX_WEB_IDENTITY_SECRET": secrets.token_hex(32),
             "VIETCX_PSEUDONYM_SECRET": secrets.token_hex(32),
+            # Messenger's page, with the Graph API played by a fake the tests start on this port
+            "VIETCX_MESSENGER_APP_SECRET": secrets.token_hex(16),
+            "VIETCX_MESSENGER_VERIFY_TOKEN": secrets.token_hex(8),
+            "VIETCX_MESSENGER_PAGE_TOKEN": "EAAG" + secrets.token_hex(20),
+            "VIETCX_GRAPH_URL": f"http://127.0.0.1:{free_port()}/v19.0",
             # scripted conversations type faster than any customer: the product's own limits are
             # exercised by tests/security against servers of their own
             "VIETCX_LIMIT_CONVERSATION": "1000/second",

@@ -73,10 +73,7 @@ class GuardedInput(InputChannel):
             if not throttle.allow("flood", caller.sender):
                 return _refused(checks.BadRequest("Too many messages in this conversation.", 429))
             await delivery.acknowledge(caller.sender, ack)
-            if not throttle.allow("conversation", caller.sender):
-                answer = [{"recipient_id": caller.sender, "text": await self._too_fast(request, caller)}]
-            else:
-                answer = await self._handle(request, on_new_message, caller, text)
+            answer = await turn(request, on_new_message, self.name(), caller, text)
             return response.json(await delivery.pending(caller.sender, ack) + answer)
 
         @routes.route("/updates", methods=["GET"])
@@ -110,35 +107,38 @@ class GuardedInput(InputChannel):
                 self.count_address(request, always=True)
             raise
 
-    async def _handle(
-        self,
-        request: Request,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        caller: Caller,
-        text: str,
-    ) -> list[dict[str, Any]]:
-        """Runs the customer's turn through Rasa and returns the assistant's answer."""
-        if _blank(text):
-            text = EMPTY_MESSAGE_PAYLOAD
-        elif text.strip().startswith(payloads.PREFIX):
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(caller.sender)
-            text = payloads.customer_text(text, payloads.offered_payloads(tracker.events if tracker else []))
-        collector = CollectingOutputChannel()
-        metadata = {**caller.metadata, "channel": self.name()}
-        try:
-            await on_new_message(
-                UserMessage(text, collector, caller.sender, input_channel=self.name(), metadata=metadata)
-            )
-        except Exception:  # noqa: BLE001 (whatever broke, the customer gets an answer)
-            logger.exception("A message of %s could not be handled", caller.sender)
-            return [{"recipient_id": caller.sender, "text": TROUBLE}]
-        return collector.messages
 
-    async def _too_fast(self, request: Request, caller: Caller) -> str:
-        """Asks the customer, by their honorific when known, to slow down."""
-        tracker = await request.app.ctx.agent.tracker_store.retrieve(caller.sender)
+async def turn(
+    request: Request,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    channel: str,
+    caller: Caller,
+    text: str,
+) -> list[dict[str, Any]]:
+    """One customer message through Rasa; returns the assistant's answer. A customer typing faster
+    than the conversation's limit is asked, politely, to slow down, and the message is not read."""
+    agent = request.app.ctx.agent
+    if not throttle.allow("conversation", caller.sender):
+        tracker = await agent.tracker_store.retrieve(caller.sender)
         who = (tracker.get_slot("customer_honorific") if tracker else None) or "anh/chị"
-        return TOO_FAST.format(who=who, Who=who[:1].upper() + who[1:])
+        return [
+            {"recipient_id": caller.sender, "text": TOO_FAST.format(who=who, Who=who[:1].upper() + who[1:])}
+        ]
+    if _blank(text):
+        text = EMPTY_MESSAGE_PAYLOAD
+    elif text.strip().startswith(payloads.PREFIX):
+        tracker = await agent.tracker_store.retrieve(caller.sender)
+        text = payloads.customer_text(text, payloads.offered_payloads(tracker.events if tracker else []))
+    collector = CollectingOutputChannel()
+    metadata = {**caller.metadata, "channel": channel}
+    try:
+        await on_new_message(
+            UserMessage(text, collector, caller.sender, input_channel=channel, metadata=metadata)
+        )
+    except Exception:  # noqa: BLE001 (whatever broke, the customer gets an answer)
+        logger.exception("A message of %s could not be handled", caller.sender)
+        return [{"recipient_id": caller.sender, "text": TROUBLE}]
+    return collector.messages
 
 
 def _refused(problem: checks.BadRequest) -> HTTPResponse:

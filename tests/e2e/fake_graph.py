@@ -1,0 +1,79 @@
+"""A local stand-in for Meta's Graph API Send API, answering as Meta documents it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+class FakeGraph:
+    """Records every message sent; fails the next `failures` calls with a 500 when asked to."""
+
+    def __init__(self, page_token: str) -> None:
+        self.page_token = page_token
+        self.sent: list[dict] = []
+        self.failures = 0
+        self.lock = threading.Lock()
+
+    def to(self, psid: str) -> list[dict]:
+        with self.lock:
+            return [m["message"] for m in self.sent if m["recipient"]["id"] == psid]
+
+
+@contextmanager
+def fake_graph(port: int, page_token: str) -> Iterator[FakeGraph]:
+    graph = FakeGraph(page_token)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            url = urlsplit(self.path)
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            token = parse_qs(url.query).get("access_token", [""])[0]
+            with graph.lock:
+                failing = graph.failures > 0
+                graph.failures -= 1 if failing else 0
+            if not url.path.endswith("/me/messages"):
+                return self._answer(404, {"error": {"message": "Unknown path", "code": 803}})
+            if token != graph.page_token:
+                return self._answer(
+                    400,
+                    {
+                        "error": {
+                            "message": "Invalid OAuth access token.",
+                            "type": "OAuthException",
+                            "code": 190,
+                        }
+                    },
+                )
+            if failing:
+                return self._answer(
+                    500, {"error": {"message": "An unexpected error has occurred.", "code": 2}}
+                )
+            with graph.lock:
+                graph.sent.append(body)
+                number = len(graph.sent)
+            self._answer(200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_fake_{number}"})
+
+        def _answer(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield graph
+    finally:
+        server.shutdown()
+        server.server_close()
