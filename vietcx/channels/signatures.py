@@ -1,9 +1,9 @@
 """Did this webhook really come from Zalo or from Facebook? One function per platform formula.
 
-Used by the Zalo and Messenger connectors (not written yet: nothing else in the product calls this
-module). The functions take the raw body and the header's value, never a parsed and re-serialised
-body (the platforms sign the bytes they send), and answer with a `Verdict`: the connector answers
-with its `status` and logs its text, which never holds a secret, a digest or the body.
+Used by the Messenger connector (vietcx/channels/messenger.py) and, next, the Zalo connector. The
+functions take the raw body and the header's value, never a parsed and re-serialised body (the
+platforms sign the bytes they send), and answer with a `Verdict`: the connector answers with its
+`status` and logs its text, which never holds a secret, a digest or the body.
 
 **Zalo Official Account.** `X-ZEvent-Signature: mac=<hex>`, hex being the plain SHA-256 (not an HMAC)
 of `app_id + raw body + timestamp + OA secret key`, where `app_id` and `timestamp` (milliseconds)

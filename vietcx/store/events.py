@@ -1,11 +1,11 @@
 """Each platform event processed exactly once, though the platform may deliver it several times.
 
-Used by the Zalo and Messenger connectors (not written yet: nothing else in the product calls this
-module). Zalo and Facebook resend an event when our answer is slow or lost, possibly while the first
-delivery is still being handled, by another process. A connector asks `first_time` before handling an
-event and drops it when the answer is False. The database decides: the event is inserted into
-`channel_events`, whose unique (platform, event_id) lets exactly one insert through; a select before
-the insert would let two racing deliveries both see nothing and both go on.
+Used by the Messenger connector and, next, the Zalo connector. Zalo and Facebook resend an event
+when our answer is slow or lost, possibly while the first delivery is still being handled, by
+another process. A connector asks `first_time` before handling an event and drops it when the answer
+is False. The database decides: the event is inserted into `channel_events`, whose unique (platform,
+event_id) lets exactly one insert through; a select before the insert would let two racing
+deliveries both see nothing and both go on.
 
 An event counts as taken in once asked about, so it is handled at most once: if handling it fails,
 a resend is dropped too, and the connector must answer the customer itself (never twice).
