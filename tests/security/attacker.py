@@ -50,7 +50,3 @@ def sender_of(guarded: Assistant, token: str) -> str:
 def unsigned(claims: dict[str, Any]) -> str:
     """A token with algorithm "none": no signature at all."""
     return jwt.encode(claims, None, algorithm="none")
-
-
-def texts(replies: list[dict]) -> str:
-    return " ".join(r.get("text", "") for r in replies)

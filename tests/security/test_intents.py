@@ -9,10 +9,11 @@ from urllib.parse import quote
 import jwt
 import pytest
 import requests
-from attacker import sender_of, texts, unsigned, web_post
+from attacker import sender_of, unsigned, web_post
 from sqlalchemy import select
 
 from harness import Assistant
+from harness import reply_text as texts
 from vietcx.store import escalations
 from vietcx.store.db import engine, surveys
 

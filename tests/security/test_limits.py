@@ -6,9 +6,10 @@ import json
 import uuid
 
 import requests
-from attacker import from_address, texts, web_post, web_updates
+from attacker import from_address, web_post, web_updates
 
 from harness import Assistant
+from harness import reply_text as texts
 
 
 def rest(guarded: Assistant, body: bytes | dict, **headers: str) -> requests.Response:

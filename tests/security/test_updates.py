@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import requests
-from attacker import sender_of, texts, web_post, web_updates
+from attacker import sender_of, web_post, web_updates
 
 from harness import Assistant
+from harness import reply_text as texts
 from vietcx.store import escalations, outbox
 from vietcx.store.db import engine
 
