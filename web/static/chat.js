@@ -73,11 +73,15 @@
     return Number(localStorage.getItem(CURSOR_KEY)) || 0;
   }
 
+  // a new line: kept, and added to the screen (what is there stays: the same elements); the
+  // choices offered earlier no longer hold
   function append(line) {
     const kept = transcript();
     kept.lines.push(line);
     keep(kept);
-    render();
+    log.querySelectorAll(".buttons button").forEach(function (button) { button.disabled = true; });
+    log.appendChild(node(line, kept.lines.length - 1, true));
+    log.scrollTop = log.scrollHeight;
   }
 
   function element(kind, text, who) {
@@ -102,10 +106,10 @@
       button.textContent = b.title;
       button.disabled = Boolean(line.used) || !last; // only the latest answer's choices still hold
       button.addEventListener("click", function () {
+        row.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
         const kept = transcript();
         if (kept.lines[index]) kept.lines[index].used = true;
         keep(kept);
-        render();
         send(b.payload, b.title);
       });
       row.appendChild(button);
@@ -113,14 +117,15 @@
     return row;
   }
 
+  function node(line, index, last) {
+    return line.kind === "buttons" ? buttonRow(line, index, last) : element(line.kind, line.text, line.who);
+  }
+
+  // the whole conversation again: on opening, and when another tab has written to it
   function render() {
     const lines = transcript().lines;
     log.replaceChildren();
-    lines.forEach(function (line, index) {
-      log.appendChild(
-        line.kind === "buttons" ? buttonRow(line, index, index === lines.length - 1) : element(line.kind, line.text, line.who)
-      );
-    });
+    lines.forEach(function (line, index) { log.appendChild(node(line, index, index === lines.length - 1)); });
     log.scrollTop = log.scrollHeight;
   }
 
