@@ -67,7 +67,7 @@ OFFERED = [
     ],
 )
 def test_only_offered_buttons_are_payloads(typed: str, accepted: bool | None) -> None:
-    result = payloads.customer_text(typed, payloads.offered_payloads(OFFERED))
+    result = payloads.customer_text(typed, payloads.offered_buttons(OFFERED))
     if accepted is None:
         assert result == typed
     elif accepted:
@@ -76,9 +76,40 @@ def test_only_offered_buttons_are_payloads(typed: str, accepted: bool | None) ->
         assert result == payloads.NOT_A_PAYLOAD + typed
 
 
+SURVEY = [
+    BotUttered(
+        "Anh/chị hài lòng ở mức nào ạ?",
+        {
+            "buttons": [
+                {"title": "4 – Hài lòng", "payload": '/survey_answer{"score": 4}'},
+                {"title": "5 – Rất hài lòng", "payload": '/survey_answer{"score": 5}'},
+                {"title": "Bỏ qua", "payload": "bỏ qua"},
+                {"title": "Trùng", "payload": "/a"},
+                {"title": "trùng", "payload": "/b"},
+            ]
+        },
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "typed, read_as",
+    [
+        ("5 – Rất hài lòng", '/survey_answer{"score": 5}'),  # Zalo sends the title back when tapped
+        ("  5 –  rất HÀI lòng ", '/survey_answer{"score": 5}'),  # typed: spacing and case do not matter
+        ("Bỏ qua", "bỏ qua"),
+        ("5 – Rất hài lòng lắm", "5 – Rất hài lòng lắm"),  # not a title: the NLU reads it
+        ("Trùng", "Trùng"),  # two buttons with the same title: neither is guessed
+        ("", ""),
+    ],
+)
+def test_a_typed_title_means_its_button(typed: str, read_as: str) -> None:
+    assert payloads.customer_text(typed, payloads.offered_buttons(SURVEY)) == read_as
+
+
 def test_buttons_of_earlier_answers_are_no_longer_offered() -> None:
     later = [*OFFERED, UserUttered("cảm ơn"), BotUttered("Dạ không có gì ạ.")]
-    assert payloads.offered_payloads(later) == []
+    assert payloads.offered_buttons(later) == []
 
 
 def test_bodies_are_checked_before_use() -> None:
