@@ -1,4 +1,5 @@
-"""A local stand-in for Meta's Graph API Send API, answering as Meta documents it."""
+"""A local stand-in for Meta's Graph API (the Send API and the user profile), answering as Meta
+documents it, including the error for a message outside the allowed window (code 10, subcode 2018278)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class FakeGraph:
         self.page_token = page_token
         self.sent: list[dict] = []
         self.failures = 0
+        self.profiles: dict[str, dict[str, str]] = {}  # psid → {"first_name", "last_name"}
+        self.profile_calls: list[str] = []
         self.lock = threading.Lock()
 
     def to(self, psid: str) -> list[dict]:
@@ -29,6 +32,27 @@ def fake_graph(port: int, page_token: str) -> Iterator[FakeGraph]:
     graph = FakeGraph(page_token)
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            url = urlsplit(self.path)
+            psid = url.path.rstrip("/").rsplit("/", 1)[-1]
+            if parse_qs(url.query).get("access_token", [""])[0] != graph.page_token:
+                return self._answer(400, {"error": {"message": "Invalid OAuth access token.", "code": 190}})
+            with graph.lock:
+                graph.profile_calls.append(psid)
+                profile = graph.profiles.get(psid)
+            if profile is None:
+                return self._answer(
+                    400,
+                    {
+                        "error": {
+                            "message": "No profile available for that user.",
+                            "code": 100,
+                            "error_subcode": 2018218,
+                        }
+                    },
+                )
+            return self._answer(200, {**profile, "id": psid})
+
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")

@@ -9,16 +9,17 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from fake_graph import FakeGraph, fake_graph
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from harness import Assistant
 from vietcx.store import escalations, outbox
-from vietcx.store.db import engine, surveys
+from vietcx.store.db import customers, engine, surveys
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_a_message_is_acknowledged_at_once_and_answered_through_the_send_api(
     assert answer.status_code == 200 and acknowledged < 2.0  # Meta resends after ~20 s, Zalo needs 2 s
     [greeting, *_] = wait_for(graph, psid)
     assert "Điện Máy Sao Mai" in greeting["text"]
-    users = [e for e in assistant.tracker(psid)["events"] if e["event"] == "user"]
+    users = [e for e in assistant.tracker(f"messenger-{psid}")["events"] if e["event"] == "user"]
     assert users[0]["input_channel"] == "messenger" and users[0]["text"] == "xin chào shop"
 
 
@@ -112,7 +113,7 @@ def test_forged_unsigned_or_tampered_webhooks_are_refused_and_not_stored(
     assert post(assistant, event(psid, "xin chào"), secret="guessed-secret").status_code == 401
     time.sleep(2)
     assert graph.to(psid) == []
-    assert not [e for e in assistant.tracker(psid)["events"] if e["event"] == "user"]
+    assert not [e for e in assistant.tracker(f"messenger-{psid}")["events"] if e["event"] == "user"]
 
 
 def test_a_resent_event_is_answered_once_and_a_batch_every_time(
@@ -124,7 +125,7 @@ def test_a_resent_event_is_answered_once_and_a_batch_every_time(
     assert post(assistant, same).status_code == 200  # Meta's resend after a time-out
     wait_for(graph, psid)
     time.sleep(3)
-    users = [e for e in assistant.tracker(psid)["events"] if e["event"] == "user"]
+    users = [e for e in assistant.tracker(f"messenger-{psid}")["events"] if e["event"] == "user"]
     assert len(users) == 1
 
     batch = [new_psid() for _ in range(3)]
@@ -134,7 +135,7 @@ def test_a_resent_event_is_answered_once_and_a_batch_every_time(
     for customer in batch:
         assert "Điện Máy Sao Mai" in wait_for(graph, customer)[0]["text"]
     time.sleep(2)
-    assert len([e for e in assistant.tracker(batch[0])["events"] if e["event"] == "user"]) == 1
+    assert len([e for e in assistant.tracker(f"messenger-{batch[0]}")["events"] if e["event"] == "user"]) == 1
 
 
 def test_a_sticker_gets_a_polite_answer(assistant: Assistant, graph: FakeGraph) -> None:
@@ -165,7 +166,7 @@ def test_a_whole_survey_by_tapping_quick_replies(assistant: Assistant, graph: Fa
     post(assistant, event(psid, six["title"], quick_reply={"payload": six["payload"]}))
     wait_until(graph, psid, "góp ý")
     with engine(assistant.database_url).connect() as connection:
-        [row] = connection.execute(select(surveys).where(surveys.c.sender_id == psid)).all()
+        [row] = connection.execute(select(surveys).where(surveys.c.sender_id == f"messenger-{psid}")).all()
     assert (row.csat, row.ces, row.channel) == (5, 6, "messenger")
 
 
@@ -176,19 +177,72 @@ def test_the_send_api_failing_for_a_moment_loses_nothing(assistant: Assistant, g
     assert "Điện Máy Sao Mai" in wait_for(graph, psid, timeout=60)[0]["text"]
 
 
-def test_a_staff_reply_reaches_the_customer_with_their_next_message(
+def test_the_profile_name_greets_and_is_asked_for_once(assistant: Assistant, graph: FakeGraph) -> None:
+    psid = new_psid()
+    graph.profiles[psid] = {"first_name": "Ngọc", "last_name": "Nguyễn"}
+    post(assistant, event(psid, "xin chào shop"))
+    greeting = wait_until(graph, psid, "Ngọc")
+    assert "chị Ngọc" in greeting["text"] and "Nguyễn" not in greeting["text"]
+    post(assistant, event(psid, "cảm ơn shop"))
+    wait_for(graph, psid, count=2)
+    assert graph.profile_calls.count(psid) == 1
+
+
+def set_last_message(assistant: Assistant, psid: str, ago: timedelta) -> None:
+    with engine(assistant.database_url).begin() as connection:
+        connection.execute(
+            update(customers)
+            .where(customers.c.channel == "messenger", customers.c.channel_user_id == psid)
+            .values(last_message_at=datetime.now(timezone.utc) - ago)
+        )
+
+
+def test_a_staff_reply_is_pushed_at_once_and_tagged_after_a_day(
     assistant: Assistant, graph: FakeGraph
 ) -> None:
-    psid = new_psid()
-    post(assistant, event(psid, "cho tôi gặp nhân viên"))
-    wait_until(graph, psid, "nhân viên")
+    psid, later, gone = new_psid(), new_psid(), new_psid()
     db = engine(assistant.database_url)
-    escalation = escalations.current(psid, db)
-    assert escalation and escalation["channel"] == "messenger"
-    outbox.send(psid, "Dạ em là Lan, em hỗ trợ mình ngay ạ", "staff", "lan", escalation["id"], db=db)
-    post(assistant, event(psid, "alo có ai không"))
-    wait_until(graph, psid, "em là Lan")
-    deadline = time.monotonic() + 10
-    while outbox.messages(psid, db)[0]["delivered_at"] is None and time.monotonic() < deadline:
+    for customer in (psid, later, gone):
+        post(assistant, event(customer, "cho tôi gặp nhân viên"))
+        wait_until(graph, customer, "nhân viên")
+    set_last_message(assistant, later, timedelta(days=2))
+    set_last_message(assistant, gone, timedelta(days=8))
+    for customer in (psid, later, gone):
+        escalation = escalations.current(f"messenger-{customer}", db)
+        assert escalation and escalation["channel"] == "messenger"
+        outbox.send(
+            f"messenger-{customer}",
+            "Dạ em là Lan, em hỗ trợ mình ngay ạ",
+            "staff",
+            "lan",
+            escalation["id"],
+            db=db,
+        )
+    now = wait_until(graph, psid, "em là Lan")  # pushed: the customer wrote nothing since
+    assert now["text"].startswith("Dạ em là Lan")
+    assert [m for m in graph.sent if m["recipient"]["id"] == psid][-1]["messaging_type"] == "RESPONSE"
+    wait_until(graph, later, "em là Lan")
+    tagged = [m for m in graph.sent if m["recipient"]["id"] == later][-1]
+    assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    deadline = time.monotonic() + 20
+    while outbox.messages(f"messenger-{gone}", db)[0]["failed_at"] is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert outbox.messages(psid, db)[0]["delivered_at"] is not None
+    [failed] = outbox.messages(f"messenger-{gone}", db)
+    assert failed["failed_at"] is not None and "7 ngày" in failed["failure"]
+    assert not [m for m in graph.to(gone) if "em là Lan" in (m.get("text") or "")]
+    for customer in (psid, later):
+        assert outbox.messages(f"messenger-{customer}", db)[0]["delivered_at"] is not None
+        assert len([m for m in graph.to(customer) if "em là Lan" in (m.get("text") or "")]) == 1
+
+
+def test_the_bot_may_not_write_after_a_day(assistant: Assistant, graph: FakeGraph) -> None:
+    psid = new_psid()
+    post(assistant, event(psid, "xin chào"))
+    wait_for(graph, psid)
+    set_last_message(assistant, psid, timedelta(hours=25))
+    db = engine(assistant.database_url)
+    outbox.send(f"messenger-{psid}", "Anh/chị đánh giá giúp em nhé", "bot", db=db)
+    deadline = time.monotonic() + 20
+    while outbox.messages(f"messenger-{psid}", db)[0]["failed_at"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "24 giờ" in (outbox.messages(f"messenger-{psid}", db)[0]["failure"] or "")

@@ -114,9 +114,11 @@ async def turn(
     channel: str,
     caller: Caller,
     text: str,
+    trusted: bool = False,
 ) -> list[dict[str, Any]]:
     """One customer message through Rasa; returns the assistant's answer. A customer typing faster
-    than the conversation's limit is asked, politely, to slow down, and the message is not read."""
+    than the conversation's limit is asked, politely, to slow down, and the message is not read.
+    `trusted`: the text is the connector's own intent (a platform's "follow" event), not the customer's."""
     agent = request.app.ctx.agent
     if not throttle.allow("conversation", caller.sender):
         tracker = await agent.tracker_store.retrieve(caller.sender)
@@ -126,9 +128,9 @@ async def turn(
         ]
     if _blank(text):
         text = EMPTY_MESSAGE_PAYLOAD
-    elif text.strip().startswith(payloads.PREFIX):
+    elif not trusted and (text.strip().startswith(payloads.PREFIX) or len(text) <= payloads.MAX_TITLE):
         tracker = await agent.tracker_store.retrieve(caller.sender)
-        text = payloads.customer_text(text, payloads.offered_payloads(tracker.events if tracker else []))
+        text = payloads.customer_text(text, payloads.offered_buttons(tracker.events if tracker else []))
     collector = CollectingOutputChannel()
     metadata = {**caller.metadata, "channel": channel}
     try:

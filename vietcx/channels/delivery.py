@@ -22,11 +22,18 @@ async def acknowledge(sender: str, cursor: int) -> None:
 async def pending(sender: str, after: int = 0) -> list[dict[str, Any]]:
     """The sender's unacknowledged messages above `after`; staff messages say who wrote them."""
     loop = asyncio.get_running_loop()
-    queued = await loop.run_in_executor(None, functools.partial(outbox.pending, sender, after))
+    return await as_messages(
+        await loop.run_in_executor(None, functools.partial(outbox.pending, sender, after))
+    )
+
+
+async def as_messages(queued: list[dict]) -> list[dict[str, Any]]:
+    """Outbox rows in the channels' message format."""
+    loop = asyncio.get_running_loop()
     names: dict[str, str] = {}
     found = []
     for message in queued:
-        item: dict[str, Any] = {"recipient_id": sender, "custom": {"outbox_id": message["id"]}}
+        item: dict[str, Any] = {"recipient_id": message["sender_id"], "custom": {"outbox_id": message["id"]}}
         if message["text"]:
             item["text"] = message["text"]
         if message["buttons"]:

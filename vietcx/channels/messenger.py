@@ -1,25 +1,22 @@
-"""Facebook Messenger: the page's webhook (`/webhooks/messenger/webhook`) and the Send API.
+"""Facebook Messenger: the page's webhook (`/webhooks/messenger/webhook`), the Send API and the
+user profile, on the common platform connector (vietcx/channels/platform.py).
 
 Built for Meta's rules rather than on Rasa's `facebook` channel:
-- every POST is verified before it is read (`X-Hub-Signature-256`, constant time); a forged or
-  unsigned one gets 401 and nothing is stored or processed; the GET subscription handshake answers
-  the challenge only for the configured verify token;
-- the webhook is acknowledged at once (Meta resends after ~20 s without a 200) and each customer
-  message is handled afterwards, in the background;
-- every entry and every messaging event of a batch is handled, each exactly once (`mid`s are
-  remembered in the product database, so a resend, a restart or a second Rasa server never answers
-  twice); echoes of the page's own messages, delivery and read receipts are ignored;
-- a message without text (sticker, image, file, location, voice) gets a polite answer; a tapped
-  quick reply arrives as its payload;
-- answers go out through the Graph API's Send API with aiohttp (never blocking the event loop):
-  text split at Messenger's 2 000 characters, buttons as quick replies (up to 13, titles cut to
-  20 characters), retried with back-off on network errors and 5xx.
+- every POST is verified before it is read (`X-Hub-Signature-256`, constant time); the GET
+  subscription handshake answers the challenge only for the configured verify token;
+- every entry and every messaging event of a batch is handled, each once (`mid`); echoes of the
+  page's own messages, delivery and read receipts are ignored; a tapped quick reply or postback
+  arrives as its payload;
+- the customer's name comes from the user profile (`first_name`, `last_name`), asked once;
+- answers go out through the Send API: text split at 2 000 characters, buttons as quick replies
+  (up to 13, titles cut to 20 characters), retried with back-off on network errors and 5xx;
+- Meta's reply windows: within 24 hours of the customer's last message anything may be sent; after
+  that, up to 7 days, only a staff member's reply, tagged `HUMAN_AGENT`; later, or when Meta says
+  the window is closed, the queued message is marked undeliverable for staff to see.
 
 Settings (environment): VIETCX_MESSENGER_APP_SECRET, VIETCX_MESSENGER_VERIFY_TOKEN,
 VIETCX_MESSENGER_PAGE_TOKEN, and VIETCX_GRAPH_URL (default https://graph.facebook.com/v19.0; the
 tests point it at a local fake). Without the app secret the channel refuses every POST.
-
-Not yet: the customer's profile name, staff replies pushed from the outbox, the 24-hour window.
 """
 
 from __future__ import annotations
@@ -28,56 +25,56 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vietcx.channels import checks, delivery, signatures, throttle
-from vietcx.channels.base import Caller, turn
-from vietcx.store import events
+from vietcx.channels import signatures
+from vietcx.channels.platform import SENT, Delivery, Outcome, PlatformChannel, PlatformEvent, within
 
 logger = logging.getLogger(__name__)
-PLATFORM = "messenger"
-MAX_TEXT = 2000
 MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
-NOT_TEXT = (
-    "Dạ, hiện em chỉ đọc được tin nhắn chữ ạ. Anh/chị nhắn giúp em nội dung cần hỗ trợ bằng chữ nhé, "
-    'hoặc nhắn "gặp nhân viên" để được nhân viên hỗ trợ ạ.'
-)
 SEND_ATTEMPTS = 4
+STANDARD_WINDOW_HOURS = 24
+HUMAN_AGENT_WINDOW_HOURS = 7 * 24
+# Meta's answers for a message outside the allowed window, or to a person who cannot receive it
+OUTSIDE_WINDOW_SUBCODES = {2018278, 2018108, 1545041, 2018001}
+OUTSIDE_WINDOW = "Quá 24 giờ kể từ tin nhắn cuối của khách: Messenger không cho trợ lý ảo gửi tin này"
+OUTSIDE_HUMAN_WINDOW = "Quá 7 ngày kể từ tin nhắn cuối của khách: Messenger không cho gửi tin này"
 
 
 def graph_url() -> str:
     return (os.environ.get("VIETCX_GRAPH_URL") or "https://graph.facebook.com/v19.0").rstrip("/")
 
 
-class MessengerChannel(InputChannel):
+class MessengerChannel(PlatformChannel):
     """A Facebook page's Messenger conversations."""
 
-    @classmethod
-    def name(cls) -> str:
-        return PLATFORM
+    platform = "messenger"
+    text_limit = 2000
 
     def __init__(self) -> None:
+        super().__init__()
         self._secret = os.environ.get("VIETCX_MESSENGER_APP_SECRET") or ""
         self._verify_token = os.environ.get("VIETCX_MESSENGER_VERIFY_TOKEN") or ""
         self._page_token = os.environ.get("VIETCX_MESSENGER_PAGE_TOKEN") or ""
         if not self._secret:
             logger.info("Messenger is not configured (VIETCX_MESSENGER_APP_SECRET): its webhook refuses all")
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        routes = Blueprint("vietcx_messenger", __name__)
+    @property
+    def configured(self) -> bool:
+        return bool(self._secret)
 
-        @routes.route("/", methods=["GET"])
-        async def health(_request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+    def verify(self, request: Request) -> signatures.Verdict:
+        return signatures.verify_messenger(
+            request.body or b"", request.headers.get(signatures.MESSENGER_HEADER), self._secret
+        )
 
+    def add_routes(self, routes: Blueprint) -> None:
         @routes.route("/webhook", methods=["GET"])
         async def subscribe(request: Request) -> HTTPResponse:
             challenge = (
@@ -90,85 +87,76 @@ class MessengerChannel(InputChannel):
                 return response.text("forbidden", status=403)
             return response.text(challenge)
 
-        @routes.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > checks.MAX_BODY_BYTES * 4:
-                return response.json({"error": "too large"}, status=413)
-            verdict = (
-                signatures.verify_messenger(
-                    raw, request.headers.get(signatures.MESSENGER_HEADER), self._secret
-                )
-                if self._secret
-                else signatures.Verdict.NO_SIGNATURE
-            )
-            if verdict is not signatures.Verdict.OK:
-                logger.warning(
-                    "Messenger webhook refused from %s: %s", request.remote_addr or request.ip, verdict.value
-                )
-                return response.json({"error": verdict.value}, status=verdict.status)
-            try:
-                body = json.loads(raw)
-            except (ValueError, RecursionError):
-                return response.json({"error": "The body must be JSON."}, status=400)
-            for event in _messaging_events(body):
-                request.app.add_task(self._handle(request, on_new_message, event))
-            return response.text("EVENT_RECEIVED")
+    def events(self, body: Any) -> list[PlatformEvent]:
+        return [
+            PlatformEvent(str(e["sender"]["id"]), str(e["message"]["mid"]), _text_of(e["message"]))
+            for e in _messaging_events(body)
+        ]
 
-        return routes
+    async def profile_name(self, user_id: str) -> str | None:
+        """The user profile's `first_name` and `last_name` (Meta gives them to a page the person
+        wrote to), family name first as Vietnamese write it; the name reader takes either order."""
+        params = {"fields": "first_name,last_name", "access_token": self._page_token}
+        async with self.http.get(f"{graph_url()}/{user_id}", params=params) as answer:
+            if answer.status != 200:
+                logger.warning("Messenger profile refused (%s)", answer.status)
+                return None
+            profile = await answer.json()
+        parts = [str(profile.get(k) or "").strip() for k in ("last_name", "first_name")]
+        return " ".join(p for p in parts if p) or None
 
-    async def _handle(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], event: dict[str, Any]
-    ) -> None:
-        """One messaging event, after the webhook was acknowledged: exactly once per `mid`."""
-        psid, message = str(event["sender"]["id"]), event["message"]
-        loop = asyncio.get_running_loop()
-        if not await loop.run_in_executor(None, events.first_time, PLATFORM, str(message["mid"])):
-            logger.info("Messenger event %s already handled: a resend", message["mid"])
-            return
-        if not throttle.allow("flood", psid):
-            logger.warning("Messenger conversation %s is flooding: message dropped", psid)
-            return
-        text = _text_of(message)
-        if text is None:
-            answer = [{"recipient_id": psid, "text": NOT_TEXT}]
-        else:
-            answer = await turn(request, on_new_message, PLATFORM, Caller(psid), checks.clean_text(text))
-        waiting = await delivery.pending(psid)  # staff replies queued since the customer last wrote
-        if await self.send_all(psid, waiting) and waiting:
-            await delivery.acknowledge(psid, max(m["custom"]["outbox_id"] for m in waiting))
-        await self.send_all(psid, answer)
+    async def send(self, user_id: str, message: dict[str, Any], queued: dict | None = None) -> Delivery:
+        tag = None
+        if queued is not None:  # not an answer to what the customer just wrote: is the window open?
+            last = await self.last_message_at(user_id)
+            if not within(last, STANDARD_WINDOW_HOURS):
+                if queued["author"] != "staff":
+                    return Delivery(Outcome.UNDELIVERABLE, OUTSIDE_WINDOW)
+                if not within(last, HUMAN_AGENT_WINDOW_HOURS):
+                    return Delivery(Outcome.UNDELIVERABLE, OUTSIDE_HUMAN_WINDOW)
+                tag = "HUMAN_AGENT"
+        for body in _send_bodies(user_id, message, self.text_limit, tag):
+            result = await self._send(body)
+            if not result.sent:
+                return result
+        return SENT
 
-    async def send_all(self, psid: str, messages: list[dict[str, Any]]) -> bool:
-        """The messages to the customer, in order, in Messenger's form; True if all were sent."""
-        sent = True
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
-            for message in messages:
-                for body in _send_bodies(psid, message):
-                    sent = await self._send(session, body) and sent
-        return sent
-
-    async def _send(self, session: aiohttp.ClientSession, body: dict[str, Any]) -> bool:
-        """One Send API call, retried with back-off on network errors and 5xx; False if not sent."""
+    async def _send(self, body: dict[str, Any]) -> Delivery:
+        """One Send API call, retried with back-off on network errors and 5xx."""
         url = f"{graph_url()}/me/messages"
         for attempt in range(SEND_ATTEMPTS):
             try:
-                async with session.post(url, params={"access_token": self._page_token}, json=body) as answer:
+                async with self.http.post(
+                    url, params={"access_token": self._page_token}, json=body
+                ) as answer:
+                    if answer.status < 400:
+                        return SENT
                     if answer.status < 500:
-                        if answer.status >= 400:
-                            logger.error(
-                                "Messenger refused a message (%s): %s", answer.status, await answer.text()
-                            )
-                        return answer.status < 400
+                        return _refusal(answer.status, await answer.text())
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 logger.warning(
                     "Messenger Send API unreachable (%s), attempt %d", type(error).__name__, attempt + 1
                 )
-            await asyncio.sleep(0.5 * 2**attempt)
-        logger.error(
-            "A message to %s could not be sent after %d attempts", body["recipient"]["id"], SEND_ATTEMPTS
-        )
-        return False
+            if attempt + 1 < SEND_ATTEMPTS:
+                await asyncio.sleep(0.5 * 2**attempt)
+        logger.error("A Messenger message could not be sent after %d attempts", SEND_ATTEMPTS)
+        return Delivery(Outcome.RETRY)
+
+
+def _refusal(status: int, text: str) -> Delivery:
+    """What a 4xx of the Send API means: a closed window or unreachable person is final; a rate
+    limit is worth another try later."""
+    try:
+        error = json.loads(text).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    logger.error("Messenger refused a message (%s): %s", status, error.get("message") or text[:200])
+    if error.get("code") in (4, 32, 613):  # rate limits
+        return Delivery(Outcome.RETRY)
+    if error.get("error_subcode") in OUTSIDE_WINDOW_SUBCODES or error.get("code") == 10:
+        return Delivery(Outcome.UNDELIVERABLE, OUTSIDE_WINDOW)
+    said = str(error.get("message") or status)[:120]
+    return Delivery(Outcome.UNDELIVERABLE, f"Messenger từ chối tin nhắn: {said}")
 
 
 def _messaging_events(body: Any) -> list[dict[str, Any]]:
@@ -179,6 +167,8 @@ def _messaging_events(body: Any) -> list[dict[str, Any]]:
     for entry in entries if isinstance(entries, list) else []:
         for event in (entry.get("messaging") if isinstance(entry, dict) else None) or []:
             if not isinstance(event, dict) or not isinstance(event.get("sender"), dict):
+                continue
+            if not str(event["sender"].get("id") or "").isdigit():
                 continue
             message = event.get("message") or event.get("postback")
             if not isinstance(message, dict) or message.get("is_echo") or not message.get("mid"):
@@ -198,12 +188,13 @@ def _text_of(message: dict[str, Any]) -> str | None:
     return text if isinstance(text, str) and text.strip() else None
 
 
-def _send_bodies(psid: str, message: dict[str, Any]) -> list[dict[str, Any]]:
-    """Send API bodies for one message of the assistant: its text in pieces of at most 2 000
-    characters, the buttons as quick replies on the last piece."""
+def _send_bodies(psid: str, message: dict[str, Any], limit: int, tag: str | None) -> list[dict[str, Any]]:
+    """Send API bodies for one message of the assistant: its text in pieces of at most `limit`
+    characters, the buttons as quick replies on the last piece; tagged when outside 24 hours."""
     text = message.get("text") or ""
-    pieces = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)] or [""]
+    pieces = [text[i : i + limit] for i in range(0, len(text), limit)] or [""]
     buttons = [b for b in message.get("buttons") or [] if b.get("payload")][:MAX_QUICK_REPLIES]
+    kind = {"messaging_type": "MESSAGE_TAG", "tag": tag} if tag else {"messaging_type": "RESPONSE"}
     bodies = []
     for number, piece in enumerate(pieces):
         content: dict[str, Any] = {"text": piece or "…"}
@@ -216,5 +207,5 @@ def _send_bodies(psid: str, message: dict[str, Any]) -> list[dict[str, Any]]:
                 }
                 for b in buttons
             ]
-        bodies.append({"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": content})
+        bodies.append({"recipient": {"id": psid}, **kind, "message": content})
     return bodies if text or buttons else []

@@ -31,6 +31,7 @@ class Line:
     sentiment: dict | None = None  # customer messages: label, confidence, scores
     staff: str | None = None  # who wrote a staff message
     delivered: bool | None = None  # outbox messages: handed to the customer yet
+    undeliverable: str | None = None  # outbox messages that cannot reach the customer: why
 
 
 def _event_time(event: dict) -> datetime:
@@ -67,6 +68,7 @@ def lines(events: list[dict], queued: list[dict], staff_names: dict[str, str]) -
                 [str(b.get("title")) for b in message.get("buttons") or []],
                 staff=staff_names.get(message.get("staff") or "", message.get("staff")),
                 delivered=delivered is not None,
+                undeliverable=message.get("failure") if message.get("failed_at") else None,
             )
         )
     return sorted(from_tracker + from_outbox, key=lambda line: line.at)

@@ -51,6 +51,10 @@ customers = Table(
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("conversations", Integer, nullable=False, default=0),
+    # Zalo and Messenger: when the customer last wrote (the platforms' reply windows count from it)
+    # and when their platform profile name was last asked for (once per customer, not per message)
+    Column("last_message_at", DateTime(timezone=True)),
+    Column("platform_name_at", DateTime(timezone=True)),
     UniqueConstraint("channel", "channel_user_id", name="uq_customer_channel_user"),
 )
 
@@ -164,7 +168,8 @@ escalations = Table(
 )
 
 # messages for a customer that did not come from their own turn (staff replies, the bot's answer
-# after staff hand back), handed out on the customer's next message or poll until acknowledged
+# after staff hand back): web clients are handed them on the customer's next message or poll until
+# they acknowledge them; Zalo and Messenger conversations get them pushed (vietcx/channels/platform.py)
 outbox = Table(
     "outbox",
     metadata,
@@ -177,7 +182,15 @@ outbox = Table(
     Column("buttons", Text),  # JSON list of {title, payload}
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("handed_out_at", DateTime(timezone=True)),  # first given to a client
-    Column("delivered_at", DateTime(timezone=True)),  # acknowledged by the client: on the screen
+    Column("delivered_at", DateTime(timezone=True)),  # acknowledged by the client / the platform
+    # pushing to a platform: a process holds a message until `claimed_until` while sending it; a
+    # failed attempt is retried from `next_attempt_at`; one that cannot be delivered (reply window
+    # closed, customer unreachable) gets `failed_at` and the reason, shown to staff
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("attempts", Integer, default=0, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("failed_at", DateTime(timezone=True)),
+    Column("failure", String(200)),
 )
 
 # staff accounts of the console (passwords hashed, never stored or logged in clear)
@@ -220,6 +233,21 @@ channel_events = Table(
     Column("event_id", String(128), nullable=False),  # the platform's id; its SHA-256 when longer
     Column("received_at", DateTime(timezone=True), nullable=False, index=True),
     UniqueConstraint("platform", "event_id", name="uq_channel_event"),
+)
+
+
+# platform credentials that change while the product runs: Zalo's access token lasts about 25 hours
+# and each refresh returns a new single-use refresh token, so both live here, shared by every
+# process; `refreshing_until` lets one process at a time refresh
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("refreshing_until", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -1,6 +1,6 @@
 """Each platform event processed exactly once, though the platform may deliver it several times.
 
-Used by the Messenger connector and, next, the Zalo connector. Zalo and Facebook resend an event
+Used by the Messenger and Zalo connectors (vietcx/channels/platform.py). Both resend an event
 when our answer is slow or lost, possibly while the first delivery is still being handled, by
 another process. A connector asks `first_time` before handling an event and drops it when the answer
 is False. The database decides: the event is inserted into `channel_events`, whose unique (platform,

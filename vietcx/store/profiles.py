@@ -27,6 +27,8 @@ class Profile:
     first_seen: datetime
     last_seen: datetime
     conversations: int
+    last_message_at: datetime | None = None
+    platform_name_at: datetime | None = None
 
     @property
     def name(self) -> Name | None:
@@ -71,6 +73,25 @@ def save_name(channel: str, user_id: str, name: Name, source: str, db: Engine | 
     """Stores (or corrects) the customer's name; `source` is "customer" or "channel"."""
     values = {"full_name": name.full, "given_name": name.given, "honorific": name.honorific}
     _update(channel, user_id, db, name_source=source, name_declined=False, **values)
+
+
+def heard_from(channel: str, user_id: str, db: Engine | None = None) -> Profile:
+    """A platform customer has just written: remembers when (the platform's reply window counts
+    from it) and returns the profile."""
+    _update(channel, user_id, db, last_message_at=_now())
+    profile = get(channel, user_id, db)
+    assert profile is not None
+    return profile
+
+
+def remember_platform_name(
+    channel: str, user_id: str, display_name: str | None, db: Engine | None = None
+) -> None:
+    """The name the platform's profile shows (None: it gave none); asked once, kept with the profile."""
+    values: dict[str, object] = {"platform_name_at": _now()}
+    if display_name:
+        values["display_name"] = display_name
+    _update(channel, user_id, db, **values)
 
 
 def decline_name(channel: str, user_id: str, db: Engine | None = None) -> None:
