@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -168,6 +169,31 @@ class Assistant:
         """A short-lived token for Rasa's HTTP API."""
         return auth_header(self.env["VIETCX_RASA_JWT_SECRET"])
 
+    def staff_session(self, username: str, password: str) -> requests.Session:
+        """A browser signed in to the console (start it first) as an existing staff account."""
+        client = requests.Session()
+        login = f"{self.console_url}/login"
+        answer = client.post(
+            login,
+            data={"csrf_token": form_token(client, login), "username": username, "password": password},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 302, answer.status_code
+        return client
+
+    def staff_reply(self, client: requests.Session, escalation_id: int, text: str) -> None:
+        """A staff member takes the escalation and replies, as in the console's page."""
+        page = f"{self.console_url}/escalations/{escalation_id}"
+        for action, data in (("take", {}), ("reply", {"text": text})):
+            answer = client.post(
+                f"{page}/{action}",
+                data={"csrf_token": form_token(client, page), **data},
+                allow_redirects=False,
+                timeout=30,
+            )
+            assert answer.status_code in (302, 303), (action, answer.status_code)
+
     def chat(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list:
         """Sends one customer message over the REST channel and returns the bot's replies."""
         body: dict[str, Any] = {"sender": sender, "message": text}
@@ -235,6 +261,14 @@ class Assistant:
         return (self.workdir / f"{name}.log").read_text(errors="replace")
 
 
+def form_token(client: requests.Session, url: str) -> str:
+    """The CSRF token of the console page at `url`."""
+    page = client.get(url, timeout=30)
+    found = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page.text)
+    assert found, f"no form on {url} ({page.status_code})"
+    return found.group(1)
+
+
 def reply_text(replies: list[dict]) -> str:
     """All the text the assistant sent back, in one string."""
     return " ".join(r.get("text", "") for r in replies)
@@ -243,6 +277,19 @@ def reply_text(replies: list[dict]) -> str:
 def reply_buttons(replies: list[dict]) -> list[dict]:
     """All the buttons the assistant sent back."""
     return [b for r in replies for b in r.get("buttons", [])]
+
+
+def zalo_env(port: int) -> dict[str, str]:
+    """Settings of a Zalo OA whose API is a local fake on `port` (tests/e2e/fake_zalo.py)."""
+    return {
+        "VIETCX_ZALO_APP_ID": str(secrets.randbelow(10**18)),
+        "VIETCX_ZALO_APP_SECRET": secrets.token_urlsafe(15),
+        "VIETCX_ZALO_OA_SECRET": secrets.token_urlsafe(15),
+        "VIETCX_ZALO_ACCESS_TOKEN": "zat-" + secrets.token_urlsafe(24),
+        "VIETCX_ZALO_REFRESH_TOKEN": "zrt-" + secrets.token_urlsafe(24),
+        "VIETCX_ZALO_API_URL": f"http://127.0.0.1:{port}",
+        "VIETCX_ZALO_OAUTH_URL": f"http://127.0.0.1:{port}",
+    }
 
 
 @contextlib.contextmanager
@@ -272,6 +319,8 @@ def running_assistant(
             "VIETCX_MESSENGER_VERIFY_TOKEN": secrets.token_hex(8),
             "VIETCX_MESSENGER_PAGE_TOKEN": "EAAG" + secrets.token_hex(20),
             "VIETCX_GRAPH_URL": f"http://127.0.0.1:{free_port()}/v19.0",
+            # a Zalo OA, with Zalo's OA API and OAuth played by one fake the tests start on this port
+            **zalo_env(free_port()),
             # scripted conversations type faster than any customer: the product's own limits are
             # exercised by tests/security against servers of their own
             "VIETCX_LIMIT_CONVERSATION": "1000/second",

@@ -1,6 +1,6 @@
 """Did this webhook really come from Zalo or from Facebook? One function per platform formula.
 
-Used by the Messenger connector (vietcx/channels/messenger.py) and, next, the Zalo connector. The
+Used by the Messenger and Zalo connectors (vietcx/channels/messenger.py, zalo.py). The
 functions take the raw body and the header's value, never a parsed and re-serialised body (the
 platforms sign the bytes they send), and answer with a `Verdict`: the connector answers with its
 `status` and logs its text, which never holds a secret, a digest or the body.
@@ -61,6 +61,7 @@ class Verdict(str, Enum):
     NO_APP_ID = "app_id missing from the body"
     BAD_TIMESTAMP = "timestamp missing or not a whole number of milliseconds"
     WRONG_SIGNATURE = "signature does not match"
+    WRONG_APP = "event for another app"
     STALE = "event older than the accepted window"
     FUTURE = "event timestamp in the future"
 
@@ -70,7 +71,7 @@ class Verdict(str, Enum):
         is but the event is out of its time window."""
         if self is Verdict.OK:
             return 200
-        return 403 if self in (Verdict.STALE, Verdict.FUTURE) else 401
+        return 403 if self in (Verdict.STALE, Verdict.FUTURE, Verdict.WRONG_APP) else 401
 
 
 def zalo_max_age() -> float:
