@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -25,8 +24,15 @@ SURE = 0.6
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
 KNOWLEDGE_BASE = KnowledgeBase()
-# load the model and the file in the background, so the first question is answered quickly
-threading.Thread(target=KNOWLEDGE_BASE.index, daemon=True).start()
+
+
+def warm_up() -> None:
+    """Builds the FAQ index before the action server answers (vietcx/action_server.py), so the first
+    customer's question does not wait for it."""
+    try:
+        KNOWLEDGE_BASE.index()
+    except KnowledgeBaseError:
+        logger.exception("The knowledge base could not be loaded at start")
 
 
 def choice_button(match: Match) -> dict[str, str]:

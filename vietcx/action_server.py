@@ -2,6 +2,8 @@
 
 `rasa run actions` always listens on 0.0.0.0; a shop's action server should not be reachable from
 the network unless the operator says so, hence this small starter around rasa-sdk's own app.
+A module of the actions package may define `warm_up()`: it runs before the server answers (its
+health check included), so that costly first-time work is not paid by the first customer.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 
 from rasa_sdk.endpoint import create_app
 
@@ -30,6 +33,15 @@ async def sweep_sentiment_forever(seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
+def warm_up(package: str) -> None:
+    """Runs `warm_up()` of each module of the actions package (imported by `create_app`) that has one."""
+    for name, module in sorted(sys.modules.items()):
+        if name == package or name.startswith(package + "."):
+            prepare = getattr(module, "warm_up", None)
+            if callable(prepare):
+                prepare()
+
+
 def main() -> None:
     """Parses --host/--port and serves the `actions` package."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -37,8 +49,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--actions", default="actions", help="package holding the custom actions")
     args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # see vietcx/rasa_server.py: one torch thread a server
     logs.configure("actions")
     app = create_app(args.actions)
+    warm_up(args.actions)
     seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "60"))
 
     @app.after_server_start

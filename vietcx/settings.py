@@ -33,6 +33,11 @@ def kb_file() -> Path:
     return Path(os.environ.get("VIETCX_KB_FILE") or PROJECT / "data" / "kb" / "faq.yml")
 
 
+def cache_dir() -> Path:
+    """Where computed things that are costly to compute again are kept (VIETCX_CACHE_DIR)."""
+    return Path(os.environ.get("VIETCX_CACHE_DIR") or VAR / "cache")
+
+
 def rate_limit_storage() -> str:
     """The `limits` storage URI shared by every rate limit of the product."""
     return os.environ.get("VIETCX_RATE_LIMIT_STORAGE") or "memory://"
