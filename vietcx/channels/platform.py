@@ -53,6 +53,12 @@ PROFILE_NAME_DAYS = 30  # a platform profile name is asked again after this long
 MAX_PUSH_ATTEMPTS = 8  # rounds of sending (each with its own quick retries) before staff are told
 
 
+def concurrent_turns() -> int:
+    """How many platform messages one server handles at once (VIETCX_CONCURRENT_TURNS); the others
+    wait their turn without taking the event loop's time, which the webhooks' acknowledgements need."""
+    return max(1, int(os.environ.get("VIETCX_CONCURRENT_TURNS") or 2))
+
+
 def push_interval() -> float:
     """How often (seconds) each server looks for queued messages to push (VIETCX_PUSH_INTERVAL_SECONDS)."""
     return float(os.environ.get("VIETCX_PUSH_INTERVAL_SECONDS") or 1)
@@ -95,6 +101,7 @@ class PlatformChannel(InputChannel):
 
     def __init__(self) -> None:
         self._http: aiohttp.ClientSession | None = None
+        self._turns: asyncio.Semaphore | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -196,15 +203,28 @@ class PlatformChannel(InputChannel):
         if not throttle.allow("flood", sender):
             logger.warning("%s conversation %s is flooding: message dropped", self.platform, sender)
             return
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(concurrent_turns())
+        async with self._turns:  # the turn itself; sending the answer waits for the network only
+            answer = await self._answer(request, on_new_message, event, sender)
+        await self._send_all(event.user_id, answer)
+
+    async def _answer(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        event: PlatformEvent,
+        sender: str,
+    ) -> list[dict[str, Any]]:
+        """The assistant's answer to the event."""
         customer = await self._customer(event.user_id)
         if event.follow:
-            text: str | None = "/greet"
+            text = "/greet"
         elif event.text is None:
-            await self._send_all(event.user_id, [{"text": NOT_TEXT}])
-            return
+            return [{"text": NOT_TEXT}]
         else:
             text = checks.clean_text(event.text)
-        answer = await turn(
+        return await turn(
             request,
             on_new_message,
             self.platform,
@@ -212,7 +232,6 @@ class PlatformChannel(InputChannel):
             text,
             trusted=event.follow,
         )
-        await self._send_all(event.user_id, answer)
 
     async def _customer(self, user_id: str) -> dict[str, str]:
         """`metadata.customer`: the platform id and, asked once per customer, the profile name."""
