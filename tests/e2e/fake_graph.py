@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,9 @@ class FakeGraph:
     def __init__(self, page_token: str) -> None:
         self.page_token = page_token
         self.sent: list[dict] = []
+        self.arrivals: dict[
+            str, list[float]
+        ] = {}  # recipient → time.monotonic() of each message (benchmarks)
         self.failures = 0
         self.profiles: dict[str, dict[str, str]] = {}  # psid → {"first_name", "last_name"}
         self.profile_calls: list[str] = []
@@ -79,6 +83,7 @@ def fake_graph(port: int, page_token: str) -> Iterator[FakeGraph]:
                 )
             with graph.lock:
                 graph.sent.append(body)
+                graph.arrivals.setdefault(body["recipient"]["id"], []).append(time.monotonic())
                 number = len(graph.sent)
             self._answer(200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_fake_{number}"})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,9 @@ class FakeZalo:
         self.names: dict[str, str] = {}  # user id → display name
         self.outside_window: set[str] = set()  # users the OA may no longer message (-230)
         self.sent: list[dict] = []
+        self.arrivals: dict[
+            str, list[float]
+        ] = {}  # recipient → time.monotonic() of each message (benchmarks)
         self.profile_calls: list[str] = []
         self.refreshes = 0
         self.refused_refreshes = 0
@@ -87,6 +91,7 @@ def fake_zalo(port: int, env: dict[str, str]) -> Iterator[FakeZalo]:
                 return self._answer(200, {"error": -201, "message": "Parameters invalid: buttons"})
             with zalo.lock:
                 zalo.sent.append(body)
+                zalo.arrivals.setdefault(user, []).append(time.monotonic())
                 number = len(zalo.sent)
             data = {"message_id": f"zmsg{number}", "user_id": user}
             return self._answer(200, {"error": 0, "message": "Success", "data": data})
