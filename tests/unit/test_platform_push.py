@@ -135,3 +135,41 @@ def test_messenger_uses_the_human_agent_tag_only_when_asked() -> None:
     assert plain["messaging_type"] == "RESPONSE" and "tag" not in plain
     [tagged] = messenger._send_bodies("7", {"text": "Dạ"}, 2000, "HUMAN_AGENT")
     assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+
+
+def test_the_zalo_token_is_refreshed_before_it_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against the fake Zalo OAuth server: a token with less than an hour left is replaced before use,
+    the new single-use refresh token kept; a token with time left is used as it is."""
+    import asyncio
+    import sys
+
+    import aiohttp
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
+    from fake_zalo import fake_zalo
+
+    from harness import free_port, zalo_env
+    from vietcx.channels.zalo_tokens import TokenKeeper
+
+    port = free_port()
+    env = zalo_env(port)
+    for key, value in {**env, "VIETCX_DATABASE_URL": f"sqlite:///{tmp_path / 'v.db'}"}.items():
+        monkeypatch.setenv(key, value)
+    soon = datetime.now(timezone.utc) + timedelta(minutes=20)
+    tokens.seed(
+        "zalo", tokens.Tokens(env["VIETCX_ZALO_ACCESS_TOKEN"], env["VIETCX_ZALO_REFRESH_TOKEN"], soon)
+    )
+
+    async def use_twice() -> tuple[str | None, str | None]:
+        async with aiohttp.ClientSession() as session:
+            keeper = TokenKeeper(env["VIETCX_ZALO_APP_ID"], env["VIETCX_ZALO_APP_SECRET"], lambda: session)
+            return await keeper.current(), await keeper.current()
+
+    with fake_zalo(port, env) as zalo:
+        first, second = asyncio.run(use_twice())
+        assert zalo.refreshes == 1 and first == second == zalo.access_token
+        stored = tokens.get("zalo")
+        assert stored is not None and stored.refresh_token == zalo.refresh_token
+        assert not stored.expires_within(20 * 3600)
