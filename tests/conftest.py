@@ -16,8 +16,10 @@ def assistant() -> Iterator[Assistant]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def console(assistant: Assistant) -> Assistant:
-    """The same servers plus the staff console (`assistant.console_url`)."""
+    """The same servers plus the staff console (`assistant.console_url`). Per test, not per session:
+    `assistant` differs between folders (tests/browser has its own), and a session-wide console would
+    be the first folder's servers for every later test (starting it again costs nothing)."""
     assistant.start_console()
     return assistant
