@@ -48,3 +48,5 @@ bench: train
 	$(PY) bench/faq_eval.py
 	$(PY) bench/sentiment_eval.py
 	$(PY) bench/export_bench.py
+	$(PY) bench/channels_bench.py
+	$(PY) bench/dialogue_eval.py
