@@ -336,6 +336,19 @@ def test_an_outbox_message_rasa_also_stored_is_shown_once() -> None:
     assert [line.at for line in shown] == sorted(line.at for line in shown)
 
 
+def test_a_channels_own_opening_is_not_shown_as_the_customers_words() -> None:
+    opened = [
+        {"event": "user", "timestamp": NOW, "text": "/greet", "parse_data": {}},
+        {"event": "bot", "timestamp": NOW + 1, "text": "Dạ, em chào anh Hùng ạ!"},
+        {"event": "user", "timestamp": NOW + 2, "text": "/greet thì sao", "parse_data": {}},
+    ]
+    shown = lines(opened, [], {})
+    assert [(line.author, line.text) for line in shown] == [
+        ("bot", "Dạ, em chào anh Hùng ạ!"),
+        ("customer", "/greet thì sao"),
+    ]
+
+
 def test_an_expired_session_goes_back_to_the_login_page(db: Engine, escalation: dict) -> None:
     app = make_app(db, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
     lan = sign_in(app, "lan")

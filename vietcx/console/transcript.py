@@ -18,6 +18,9 @@ from vietcx.store.db import as_utc
 # an outbox message that Rasa also stored as a bot event (the answer to a hand-back, or a message
 # written to the tracker when delivered) is the same message if the texts match this close in time
 SAME_MESSAGE = timedelta(minutes=5)
+# what a channel sends for the customer when a conversation opens (the web widget's greeting, a Zalo
+# follow): the assistant's greeting is shown, this is not
+OPENING = "/greet"
 
 
 @dataclass
@@ -43,6 +46,8 @@ def lines(events: list[dict], queued: list[dict], staff_names: dict[str, str]) -
     from_tracker: list[Line] = []
     for event in events:
         kind = event.get("event")
+        if kind == "user" and (event.get("text") or "").strip() == OPENING:
+            continue  # the chat page's or Zalo's own opening of the conversation, not the customer's words
         if kind == "user":
             sentiment = (event.get("parse_data") or {}).get("sentiment")
             from_tracker.append(Line(_event_time(event), "customer", event.get("text"), sentiment=sentiment))
