@@ -169,9 +169,12 @@ class Assistant:
         """A short-lived token for Rasa's HTTP API."""
         return auth_header(self.env["VIETCX_RASA_JWT_SECRET"])
 
-    def staff_session(self, username: str, password: str) -> requests.Session:
-        """A browser signed in to the console (start it first) as an existing staff account."""
-        client = requests.Session()
+    def staff_session(
+        self, username: str, password: str, client: requests.Session | None = None
+    ) -> requests.Session:
+        """A browser (`client`, else a new one) signed in to the console (start it first) as an
+        existing staff account."""
+        client = client or requests.Session()
         login = f"{self.console_url}/login"
         answer = client.post(
             login,

@@ -3,7 +3,6 @@ lock that also counts per address."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import uuid
@@ -11,29 +10,15 @@ import uuid
 import requests
 from attacker import from_address
 
-from harness import PROJECT, Assistant
+from harness import PROJECT, Assistant, form_token
 from vietcx.store import staff
 from vietcx.store.db import engine
 
 PASSWORD = "mật khẩu đủ dài 2026"
 
 
-def csrf(client: requests.Session, url: str) -> str:
-    page = client.get(url, timeout=30)
-    return re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page.text).group(1)
-
-
 def sign_in(console: Assistant, username: str, client: requests.Session | None = None) -> requests.Session:
-    client = client or requests.Session()
-    login = f"{console.console_url}/login"
-    answer = client.post(
-        login,
-        data={"csrf_token": csrf(client, login), "username": username, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert answer.status_code == 302, answer.status_code
-    return client
+    return console.staff_session(username, PASSWORD, client)
 
 
 def signed_in_page(console: Assistant, cookies: dict) -> int:
@@ -57,7 +42,7 @@ def test_a_cookie_replayed_after_sign_out_is_refused_in_every_browser(guarded: A
     assert signed_in_page(guarded, stolen) == 200
     office.post(
         f"{guarded.console_url}/logout",
-        data={"csrf_token": csrf(office, f"{guarded.console_url}/")},
+        data={"csrf_token": form_token(office, f"{guarded.console_url}/")},
         timeout=30,
     )
     assert signed_in_page(guarded, stolen) == 302  # the copied cookie
@@ -87,8 +72,12 @@ def test_guessing_many_names_from_one_address_locks_that_address(guarded: Assist
     attacker = from_address("127.0.0.31")
     login = f"{guarded.console_url}/login"
     for number in range(20):
-        data = {"csrf_token": csrf(attacker, login), "username": f"guess{number}", "password": "sai mật khẩu"}
+        data = {
+            "csrf_token": form_token(attacker, login),
+            "username": f"guess{number}",
+            "password": "sai mật khẩu",
+        }
         assert attacker.post(login, data=data, timeout=30).status_code == 401
-    data = {"csrf_token": csrf(attacker, login), "username": username, "password": PASSWORD}
+    data = {"csrf_token": form_token(attacker, login), "username": username, "password": PASSWORD}
     assert attacker.post(login, data=data, allow_redirects=False, timeout=30).status_code == 429
     assert sign_in(guarded, username, from_address("127.0.0.32"))  # the real staff member elsewhere
