@@ -8,8 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fake_http import JsonHandler, serving
 
 
 class FakeGraph:
@@ -35,7 +36,7 @@ class FakeGraph:
 def fake_graph(port: int, page_token: str) -> Iterator[FakeGraph]:
     graph = FakeGraph(page_token)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             psid = url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -87,22 +88,5 @@ def fake_graph(port: int, page_token: str) -> Iterator[FakeGraph]:
                 number = len(graph.sent)
             self._answer(200, {"recipient_id": body["recipient"]["id"], "message_id": f"m_fake_{number}"})
 
-        def _answer(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(port, Handler):
         yield graph
-    finally:
-        server.shutdown()
-        server.server_close()

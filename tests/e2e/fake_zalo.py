@@ -10,8 +10,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fake_http import JsonHandler, serving
 
 
 class FakeZalo:
@@ -48,7 +49,7 @@ class FakeZalo:
 def fake_zalo(port: int, env: dict[str, str]) -> Iterator[FakeZalo]:
     zalo = FakeZalo(env)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             if url.path != "/v3.0/oa/user/detail":
@@ -125,22 +126,5 @@ def fake_zalo(port: int, env: dict[str, str]) -> Iterator[FakeZalo]:
                     }
             self._answer(200, answer)
 
-        def _answer(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(port, Handler):
         yield zalo
-    finally:
-        server.shutdown()
-        server.server_close()
