@@ -15,6 +15,7 @@ from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError, Topic
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase, Match
+from vietcx.names import NEUTRAL, addressed
 
 logger = logging.getLogger(__name__)
 # When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
@@ -70,7 +71,8 @@ class ActionAnswerFaq(Action):
             kind, matches = "unknown", []
 
         if kind == "answer":
-            return [SlotSet(k, v) for k, v in give_answer(dispatcher, matches[0].topic).items()]
+            answered = give_answer(dispatcher, matches[0].topic, honorific_of(tracker))
+            return [SlotSet(k, v) for k, v in answered.items()]
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -88,15 +90,25 @@ class ActionAnswerFaq(Action):
         return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
 
 
-def give_answer(dispatcher: CollectingDispatcher, topic: Topic) -> dict[str, Any]:
-    """Sends a topic's answer and the "did that solve it?" question; returns the slots to set."""
-    dispatcher.utter_message(text=topic.answer)
+def honorific_of(tracker: Tracker) -> str:
+    """How to address the customer: "anh", "chị", or "anh/chị" while unknown."""
+    return str(tracker.get_slot("customer_honorific") or NEUTRAL)
+
+
+def give_answer(dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL) -> dict[str, Any]:
+    """Sends a topic's answer, addressed to the customer, and the "did that solve it?" question;
+    returns the slots to set."""
+    dispatcher.utter_message(text=addressed(topic.answer, honorific))
     dispatcher.utter_message(response="utter_ask_resolved")
     return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
 
 
 def confident_answer(
-    dispatcher: CollectingDispatcher, text: str, min_score: float = 0.0, lead: str | None = None
+    dispatcher: CollectingDispatcher,
+    text: str,
+    min_score: float = 0.0,
+    lead: str | None = None,
+    honorific: str = NEUTRAL,
 ) -> dict[str, Any] | None:
     """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
     response `lead` if given; returns the slots to set, or None (nothing sent)."""
@@ -108,7 +120,7 @@ def confident_answer(
         return None
     if lead:
         dispatcher.utter_message(response=lead)
-    return give_answer(dispatcher, decision.matches[0].topic)
+    return give_answer(dispatcher, decision.matches[0].topic, honorific)
 
 
 class ActionAnswerComplaint(Action):
@@ -122,7 +134,9 @@ class ActionAnswerComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        slots = confident_answer(dispatcher, text, SURE, lead="utter_complain_with_answer")
+        slots = confident_answer(
+            dispatcher, text, SURE, lead="utter_complain_with_answer", honorific=honorific_of(tracker)
+        )
         if slots is None:
             dispatcher.utter_message(response="utter_complain")
             return []

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.customer import customer_key
-from actions.faq import confident_answer
+from actions.faq import confident_answer, honorific_of
 from vietcx.conversation_sentiment import current_summary
 from vietcx.store import surveys
 from vietcx.survey_answers import SCALES, SKIP, parse_score
@@ -117,7 +117,7 @@ class ValidateSurveyForm(FormValidationAction):
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
             return {slot: None, "survey_skipped": True}
         if score is None:
-            answered = confident_answer(dispatcher, str(value or ""))
+            answered = confident_answer(dispatcher, str(value or ""), honorific=honorific_of(tracker))
             if answered:  # a question, not an answer: answer it and let the survey go
                 surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
                 return {slot: None, "survey_skipped": True, "survey_interrupted": True, **answered}

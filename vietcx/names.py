@@ -24,6 +24,7 @@ from vietcx.normalize import fold
 from vietcx.settings import PROJECT
 
 NAMES_FILE = PROJECT / "data" / "lexicon" / "vietnamese_names.yml"
+HONORIFICS_FILE = PROJECT / "data" / "lexicon" / "given_name_honorifics.yml"
 NEUTRAL = "anh/chị"
 MAX_NAME_WORDS = 5
 MAX_WORD_CHARS = 20
@@ -123,6 +124,7 @@ class NameAnswer:
 
     name: Name | None = None
     declined: bool = False
+    explicit: bool = False  # framed as a name ("tên là …", "mình là …"), not a bare word
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,9 @@ def _find_name(
         words = _name_words(original[match.start("name") : match.end("name")])
         if words and (explicit or all(_looks_like_name(w, lexicon) for w in words)):
             pronoun = match.groupdict().get("pro")
-            return NameAnswer(name=make_name(words, _HONORIFIC_OF_PRONOUN.get(pronoun or "")))
+            honorific = _HONORIFIC_OF_PRONOUN.get(pronoun or "")
+            framed = explicit or pattern is not _LOOSE[-1]
+            return NameAnswer(name=make_name(words, honorific), explicit=framed)
     return None
 
 
@@ -282,8 +286,46 @@ def make_name(words: list[str], honorific: str | None = None) -> Name:
         restored = [lexicon.restore(w, p) for w, p in zip(words, positions, strict=True)]
     if not honorific:
         middles = {fold(w) for w in restored[1:-1]}
-        honorific = "chị" if "thi" in middles else "anh" if "van" in middles else NEUTRAL
+        hinted = "chị" if "thi" in middles else "anh" if "van" in middles else None
+        honorific = hinted or likely_honorific(restored[-1])
     return Name(full=" ".join(restored), given=restored[-1], honorific=honorific)
+
+
+def addressed(text: str, honorific: str) -> str:
+    """A text written to "anh/chị" (a knowledge-base answer) addressed to the customer's known
+    honorific: "Dạ, anh/chị có thể…" → "Dạ, chị có thể…"."""
+    if honorific == NEUTRAL:
+        return text
+    return text.replace("Anh/chị", honorific[:1].upper() + honorific[1:]).replace(NEUTRAL, honorific)
+
+
+def likely_honorific(given: str) -> str:
+    """ "anh" or "chị" for a given name borne mostly by men or by women (the editable list
+    `data/lexicon/given_name_honorifics.yml`), else the neutral "anh/chị". A name typed without
+    marks is read as that name when it is one ("Lan" is Lan, not Lân); else it counts only when
+    every listed name it may stand for agrees: "Tuan" can only be Tuấn (anh), "Hung" Hùng or Hưng."""
+    by_name = _honorifics()
+    word = unicodedata.normalize("NFC", given).strip().title()
+    if fold(word) != word.lower() or word in by_name or word in _lexicon().by_position["given"].get(
+        word.lower(), set()
+    ):
+        return by_name.get(word, NEUTRAL)
+    spellings = _lexicon().by_position["given"].get(word.lower(), set())
+    spellings |= {name for name in by_name if fold(name) == word.lower()}
+    honorifics = {by_name.get(spelling, NEUTRAL) for spelling in spellings}
+    return honorifics.pop() if len(honorifics) == 1 else NEUTRAL
+
+
+@functools.lru_cache(maxsize=1)
+def _honorifics(path: str = str(HONORIFICS_FILE)) -> dict[str, str]:
+    """{given name: "anh" or "chị"}, from the editable list."""
+    with open(path, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    return {
+        unicodedata.normalize("NFC", str(name)): str(honorific)
+        for honorific, names in raw.items()
+        for name in names or []
+    }
 
 
 def _name_words(fragment: str) -> list[str]:

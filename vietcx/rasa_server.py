@@ -12,6 +12,8 @@ thread-safe); the loop stays free to acknowledge webhooks and serve the web chat
 For the same reason the action server's answers are checked against Rasa's schema with a validator
 made once, not by `jsonschema.validate`, which first checks the schema itself on every call (a
 seventh of the loop's time under load, measured with py-spy).
+Every message is read in the context of the question the assistant has just asked (the name, "đã
+giải quyết chưa?", a survey score…) before the policies see it: vietcx/replies.py.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vietcx import logs
+from vietcx import logs, replies
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 
 
@@ -82,6 +84,24 @@ def parsing_off_the_loop(parse_message: Callable[..., Coroutine]) -> Callable[..
     return parse
 
 
+def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """`MessageProcessor.parse_message` that reads a message as the answer to the question the
+    assistant has just asked when it is one (vietcx/replies.py); the API's /model/parse, which has
+    no conversation, is left as the NLU reads it."""
+
+    @functools.wraps(parse_message)
+    async def parse(
+        self: MessageProcessor,
+        message: UserMessage,
+        tracker: DialogueStateTracker | None = None,
+        only_output_properties: bool = True,
+    ) -> dict[str, Any]:
+        parsed = await parse_message(self, message, tracker, only_output_properties)
+        return replies.in_context(parsed, tracker.events) if tracker is not None else parsed
+
+    return parse
+
+
 def _complete(function: Callable[..., Coroutine], *args: Any) -> Any:
     """Runs a coroutine that never awaits to its result, without an event loop."""
     coroutine = function(*args)
@@ -121,7 +141,9 @@ def main() -> None:
     if logging_file:
         arguments += ["--logging-config-file", str(logging_file)]
     rasa.server.create_app = refusing_malformed_tokens(rasa.server.create_app)
-    MessageProcessor.parse_message = parsing_off_the_loop(MessageProcessor.parse_message)
+    MessageProcessor.parse_message = reading_replies_in_context(
+        parsing_off_the_loop(MessageProcessor.parse_message)
+    )
     validating_with_one_validator(RemoteAction)
     sys.argv = arguments
     rasa_main()

@@ -54,6 +54,8 @@ _SKIP_WHOLE = {
     "het",
     "khong gop y",
 }
+# words that add nothing to "nothing more": "ko có gì thêm", "không ạ, cảm ơn shop", "hết rồi"
+_SKIP_FILLER = {"them", "nua", "roi", "ca", "cam", "on", "tks", "thanks", "nhieu", "vang", "da", "gi"}
 _SKIP_ANYWHERE = re.compile(r"\b(?:bo qua|skip|(?:khong|ko|k) (?:muon|can) (?:tra loi|danh gia|khao sat))\b")
 _PHRASES = {
     "csat": {
@@ -70,6 +72,7 @@ _PHRASES = {
         "tot": 4,
         "kha tot": 4,
         "binh thuong": 3,
+        "bt": 3,
         "tam duoc": 3,
         "tam on": 3,
         "cung duoc": 3,
@@ -94,6 +97,8 @@ _PHRASES = {
         "cuc ky de": 7,
         "rat de dang": 7,
         "sieu de": 7,
+        "de ot": 7,
+        "de ec": 7,
         "de": 6,
         "de dang": 6,
         "kha de": 5,
@@ -101,6 +106,7 @@ _PHRASES = {
         "ko kho lam": 5,
         "cung de": 5,
         "binh thuong": 4,
+        "bt": 4,
         "tam duoc": 4,
         "hoi kho": 3,
         "kha kho": 3,
@@ -140,7 +146,8 @@ def parse_score(question: str, text: str) -> int | str | None:
     raw = unicodedata.normalize("NFC", text or "").strip().lower()
     words = [w for w in re.findall(r"[a-z]+", fold(raw)) if w not in _PARTICLES]
     phrase = " ".join(words)
-    if phrase in _SKIP_WHOLE or _SKIP_ANYWHERE.search(fold(raw)):
+    bare = " ".join(w for w in words if w not in _SKIP_FILLER)
+    if phrase in _SKIP_WHOLE or bare in _SKIP_WHOLE or _SKIP_ANYWHERE.search(fold(raw)):
         return SKIP
     number = _NUMBER.search(raw)
     if number:

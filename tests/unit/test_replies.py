@@ -1,0 +1,186 @@
+"""A message read against the question the assistant has just asked (vietcx/replies.py)."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from vietcx.replies import Asked, in_context, last_asked, read_answer
+
+RESOLVED = Asked(("utter_ask_resolved",), (("Đã giải quyết", "/faq_resolved"), ("Chưa", "/faq_unresolved")))
+PERSON = Asked(("utter_faq_not_solved",), (("Gặp nhân viên", "/request_human"),))
+NAME = Asked(("utter_greet", "utter_ask_customer_name"))
+CSAT = Asked(
+    ("utter_survey_intro", "utter_ask_csat_score"),
+    tuple((f"{n}", f'/survey_answer{{"score": {n}}}') for n in range(1, 6)),
+)
+CES = Asked(("utter_ask_ces_score",), tuple((f"{n}", f'/survey_answer{{"score": {n}}}') for n in range(1, 8)))
+CHOICE = Asked(
+    ("utter_faq_choose",),
+    (
+        ("Phí giao hàng", '/faq_choose{"faq_topic": "shipping_fee"}'),
+        ("Thời gian giao hàng", '/faq_choose{"faq_topic": "shipping_time"}'),
+    ),
+)
+UNSURE = {"name": "complain", "confidence": 0.55}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Đã giải quyết", "faq_resolved"),
+        ("đã giải quyết rồi", "faq_resolved"),
+        ("da giai quyet roi", "faq_resolved"),
+        ("xong rồi em", "faq_resolved"),
+        ("oke rồi em", "faq_resolved"),
+        ("ok tks ad", "faq_resolved"),
+        ("ừ", "faq_resolved"),
+        ("dạ thôi ạ, em cảm ơn", "faq_resolved"),
+        ("chưa ạ", "faq_unresolved"),
+        ("chua duoc", "faq_unresolved"),
+        ("ko đc", "faq_unresolved"),
+        ("vẫn chưa, mình muốn biết riêng chi nhánh Gò Vấp", "faq_unresolved"),
+        # not an answer: the NLU's reading stands
+        ("ok, mà phí ship bao nhiêu?", None),
+        ("thôi", None),
+        ("hàng giao chậm quá", None),
+    ],
+)
+def test_did_that_solve_it(text: str, intent: str | None) -> None:
+    reading = read_answer(text, RESOLVED, UNSURE)
+    assert (reading[0] if reading else None) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Có", "request_human"),
+        ("dạ có", "request_human"),
+        ("uk", "request_human"),
+        ("có, cho mình gặp nhân viên", "request_human"),
+        ("thôi khỏi, cảm ơn nha", "deny"),
+        ("ko can, tks", "deny"),
+        ("không cần đâu, cảm ơn em", "deny"),
+        ("đơn SM123 của mình bị giao sai màu", None),
+    ],
+)
+def test_shall_i_call_a_person(text: str, intent: str | None) -> None:
+    reading = read_answer(text, PERSON, UNSURE)
+    assert (reading[0] if reading else None) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "nlu", "intent"),
+    [
+        ("Anh là Phạm Quang Huy", UNSURE, "inform_name"),
+        ("em tên Lan", UNSURE, "inform_name"),
+        ("ten minh la lan", UNSURE, "inform_name"),
+        ("Quang Huy ạ", UNSURE, "inform_name"),
+        ("Huy", {"name": "out_of_scope", "confidence": 0.7}, "inform_name"),
+        ("bí mật", UNSURE, "deny"),
+        # a shop question instead of a name breaks out and is answered
+        ("Ship COD được không", {"name": "faq", "confidence": 0.9}, None),
+        ("Giao hàng mất mấy ngày?", UNSURE, None),
+        ("cho hỏi cách huỷ đơn online", {"name": "faq", "confidence": 0.9}, None),
+    ],
+)
+def test_the_name_question(text: str, nlu: dict, intent: str | None) -> None:
+    reading = read_answer(text, NAME, nlu)
+    assert (reading[0] if reading else None) == intent
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "score"),
+    [
+        (CSAT, "5", 5),
+        (CSAT, "bốn", 4),
+        (CSAT, "4 sao", 4),
+        (CSAT, "rat hai long", 5),
+        (CSAT, "bt", 3),
+        (CES, "dễ ợt", 7),
+        (CES, "6", 6),
+        (CSAT, "7", None),  # off the CSAT scale: re-asked, never stored
+        (CSAT, "bỏ qua", None),  # skipping is the survey form's to read
+    ],
+)
+def test_survey_scores(asked: Asked, text: str, score: int | None) -> None:
+    reading = read_answer(text, asked, UNSURE)
+    assert (reading[1]["score"] if reading else None) == score
+    if reading:
+        assert reading[0] == "survey_answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("1", "shipping_fee"),
+        ("cái thứ hai", "shipping_time"),
+        ("cái đầu", "shipping_fee"),
+        ("thoi gian giao hang", "shipping_time"),
+        ("3", None),
+        ("giao hàng", None),  # in both titles: ask again rather than guess
+    ],
+)
+def test_choosing_an_offered_topic(text: str, topic: str | None) -> None:
+    reading = read_answer(text, CHOICE, UNSURE)
+    assert (reading[1]["faq_topic"] if reading else None) == topic
+
+
+def asked_resolved() -> list:
+    buttons = [{"title": t, "payload": p} for t, p in RESOLVED.buttons]
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered("phí ship bao nhiêu"),
+        BotUttered("Dạ, miễn phí giao hàng…", metadata={"utter_action": None}),
+        BotUttered(
+            "Dạ, thông tin trên…?", data={"buttons": buttons}, metadata={"utter_action": "utter_ask_resolved"}
+        ),
+        ActionExecuted("action_listen"),
+    ]
+
+
+def parsed(text: str, intent: str = "complain") -> dict:
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.8},
+        "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "faq_resolved", "confidence": 0.1}],
+        "entities": [],
+    }
+
+
+def test_in_context_keeps_the_words_and_gives_the_buttons_intent() -> None:
+    result = in_context(parsed("xong rồi em"), asked_resolved())
+    assert result["text"] == "xong rồi em"
+    assert result["intent"] == {"name": "faq_resolved", "confidence": 1.0}
+    assert [r["name"] for r in result["intent_ranking"]] == ["faq_resolved", "complain"]
+    assert result["nlu_intent"] == "complain"
+
+
+def test_in_context_gives_the_score_entity() -> None:
+    buttons = [{"title": t, "payload": p} for t, p in CSAT.buttons]
+    events = [
+        UserUttered("đã giải quyết"),
+        BotUttered("…", {"buttons": buttons}, {"utter_action": "utter_ask_csat_score"}),
+    ]
+    result = in_context(parsed("năm sao", "out_of_scope"), events)
+    assert result["intent"]["name"] == "survey_answer"
+    assert [(e["entity"], e["value"]) for e in result["entities"]] == [("score", 5)]
+
+
+def test_payloads_and_answers_to_nothing_are_left_alone() -> None:
+    assert (
+        in_context(parsed("/faq_resolved", "faq_resolved"), asked_resolved())["intent"]["confidence"] == 0.8
+    )
+    assert in_context(parsed("xong rồi"), [UserUttered("hi")]) == parsed("xong rồi")
+    # a question asked before the session expired is not the question of the new session
+    stale = [*asked_resolved(), SessionStarted(), ActionExecuted("action_listen")]
+    assert in_context(parsed("xong rồi"), stale) == parsed("xong rồi")
+
+
+def test_last_asked_reads_only_the_last_answer() -> None:
+    events = [
+        *asked_resolved(),
+        UserUttered("chưa"),
+        BotUttered("Dạ…", metadata={"utter_action": "utter_faq_not_solved"}),
+    ]
+    assert last_asked(events) == Asked(("utter_faq_not_solved",), ())

@@ -1,0 +1,213 @@
+"""Reading a customer's message against the question the assistant has just asked.
+
+Alone, "xong rồi" or "Anh là Phạm Quang Huy" may read as a complaint and "5" as out of scope;
+as the answer to "đã giải quyết chưa ạ?", "cho em xin tên" or the CSAT question they are plainly
+a yes, a name and a score. So after the NLU has read a message, `in_context` looks at what the
+assistant asked in its last answer (the response it sent, the buttons it offered) and, when the
+message reads as an answer to that question, gives the intent (and entities) the matching button
+would have sent, keeping the customer's own words. Anything that does not read as an answer (a new
+question, a complaint, a long story) keeps the NLU's reading and breaks out of the question.
+
+The rasa server calls it on every parsed message (vietcx/rasa_server.py), so every channel gets it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
+
+from vietcx.names import parse_name_answer
+from vietcx.normalize import expand_text, fold
+from vietcx.survey_answers import parse_score
+
+logger = logging.getLogger(__name__)
+
+ASK_NAME = "utter_ask_customer_name"
+SCORE_QUESTIONS = {"utter_ask_csat_score": "csat", "utter_ask_ces_score": "ces"}
+# At the name question the NLU's reading wins over a name read loosely (no "tên là") when it is
+# this sure the message is a shop question or a request for a person: "Ship COD được không".
+BREAKOUT_INTENTS = frozenset({"faq", "request_human"})
+BREAKOUT_CONFIDENCE = 0.6
+
+# Words of a short answer, compared folded (no diacritics) after shorthand is expanded.
+_YES = frozenset(
+    "co u uh uk um uhm ukm vang ok oke okay oki okie okela oce yes yeah yep duoc roi xong on dung "
+    "chuan giai quyet dong y hieu ro tot".split()
+)
+_NO = frozenset("khong chua hong hok khum no nope chang".split())
+# "thôi", "không cần": the customer needs nothing more
+_ENOUGH = re.compile(r"\b(?:thoi|khoi|khong can|khong sao|khong co gi)\b")
+_FILLER = frozenset(
+    "a ak ah ha da nha nhe nhen nhi ne shop ad admin em e anh chi minh toi to tui oi luon day do "
+    "the vay van nua ma thi la ban ho cho voi rat lam qua het that".split()
+)
+_THANKS = frozenset("cam on tks thanks thank you nhieu".split())
+# at "shall I connect you with a person?", the customer may say so in words
+_PERSON = frozenset("gap nhan vien nv ket noi chuyen nguoi tu van ho tro giup lien he".split())
+_CLAUSE = re.compile(r"[,.;!?\n]+|\s(?:nhung|ma|con)\s")
+_ORDINAL = re.compile(r"^(?:cai |so |muc |y |thu |cau )*(?:thu )?(\d|mot|hai|ba|bon|nam|dau tien|dau)$")
+_ORDINAL_WORDS = {"mot": 1, "dau": 1, "dau tien": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the assistant asked in its last answer: the responses it sent and the buttons offered."""
+
+    responses: tuple[str, ...] = ()
+    buttons: tuple[tuple[str, str], ...] = field(default=())
+
+    def offers(self, intent: str) -> bool:
+        return any(_payload_intent(payload) == intent for _, payload in self.buttons)
+
+
+def last_asked(events: Iterable[Event]) -> Asked:
+    """The assistant's messages since the customer last wrote (in this session)."""
+    responses: list[str] = []
+    buttons: list[tuple[str, str]] = []
+    for event in reversed(list(events)):
+        if isinstance(event, (UserUttered, SessionStarted)):
+            break
+        if isinstance(event, BotUttered):
+            responses.insert(0, str((event.metadata or {}).get("utter_action") or ""))
+            offered = [
+                (str(b.get("title") or ""), str(b.get("payload")))
+                for b in (event.data or {}).get("buttons") or []
+                if b.get("payload")
+            ]
+            buttons[:0] = offered
+    return Asked(tuple(responses), tuple(buttons))
+
+
+def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any]:
+    """The NLU's `parsed` message, its intent (and entities) replaced by the answer it gives to the
+    question just asked, if it reads as one."""
+    text = str(parsed.get("text") or "")
+    if not text.strip() or text.lstrip().startswith("/"):
+        return parsed  # a button's payload says what it means already
+    asked = last_asked(events)
+    if not asked.responses:
+        return parsed
+    reading = read_answer(text, asked, parsed.get("intent") or {})
+    if reading is None:
+        return parsed
+    intent, entities = reading
+    logger.debug("Read %r as %s%s, the answer to %s", text, intent, entities or "", asked.responses)
+    nlu_intent = parsed.get("intent") or {}
+    ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != intent]
+    return {
+        **parsed,
+        "intent": {"name": intent, "confidence": 1.0},
+        "intent_ranking": [{"name": intent, "confidence": 1.0}, *ranking],
+        "entities": [e for e in parsed.get("entities") or [] if e.get("entity") not in entities]
+        + [_entity(name, value, text) for name, value in entities.items()],
+        "nlu_intent": nlu_intent.get("name"),
+    }
+
+
+def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(intent, entities) that `text` means as the answer to `asked`, or None."""
+    if ASK_NAME in asked.responses:
+        return _name(text, nlu_intent)
+    question = next((SCORE_QUESTIONS[r] for r in reversed(asked.responses) if r in SCORE_QUESTIONS), None)
+    if question:
+        score = parse_score(question, text)
+        return ("survey_answer", {"score": score}) if isinstance(score, int) else None
+    if asked.offers("faq_choose"):
+        return _choice(text, asked)
+    if asked.offers("faq_resolved"):
+        answer = yes_or_no(text, enough_is="yes")
+        return {"yes": ("faq_resolved", {}), "no": ("faq_unresolved", {})}.get(answer or "")
+    if asked.offers("request_human"):
+        answer = yes_or_no(text, enough_is="no", extra_yes=_PERSON)
+        return {"yes": ("request_human", {}), "no": ("deny", {})}.get(answer or "")
+    return None
+
+
+def yes_or_no(text: str, enough_is: str, extra_yes: frozenset[str] = frozenset()) -> str | None:
+    """ "yes", "no" or None for a short reply to a yes/no question. A "no" decides at once ("chưa,
+    web vẫn ghi đang xử lý" is a no with details); a "yes" only when nothing else follows but
+    courtesy ("ok, mà phí ship bao nhiêu?" is a new question). "Thôi", "không cần" (nothing more)
+    count as `enough_is`: a yes to "did that solve it?" when thanked, a no to an offer."""
+    folded = fold(expand_text(text))
+    clauses = [c.strip() for c in _CLAUSE.split(folded) if c and c.strip()]
+    if not clauses:
+        return None
+    first, rest = clauses[0], clauses[1:]
+    words = first.split()
+    thanked = any(w in _THANKS for c in clauses for w in c.split())
+    if _ENOUGH.search(first):
+        return enough_is if enough_is == "no" or thanked else None
+    if any(w in _NO for w in words):
+        return "no"
+    answer_words = _YES | extra_yes
+    if any(w in answer_words for w in words) and all(
+        w in answer_words or w in _FILLER or w in _THANKS for w in words
+    ):
+        if all(_courteous(c, answer_words) for c in rest):
+            return "yes"
+    return None
+
+
+def _courteous(clause: str, answer_words: frozenset[str]) -> bool:
+    """Nothing in the clause but more of the answer, fillers and thanks."""
+    return all(w in _FILLER or w in _THANKS or w in answer_words for w in clause.split())
+
+
+def _name(text: str, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    answer = parse_name_answer(text)
+    if answer.declined:
+        return "deny", {}
+    if answer.name is None:
+        return None
+    sure_breakout = (
+        nlu_intent.get("name") in BREAKOUT_INTENTS
+        and float(nlu_intent.get("confidence") or 0) >= BREAKOUT_CONFIDENCE
+    )
+    if not answer.explicit and ("?" in text or sure_breakout):
+        return None
+    return "inform_name", {}
+
+
+def _choice(text: str, asked: Asked) -> tuple[str, dict[str, Any]] | None:
+    """One of the topics offered as buttons, by its number ("2", "cái thứ hai") or its title."""
+    topics = [(title, _payload_entities(p).get("faq_topic")) for title, p in asked.buttons]
+    topics = [(title, topic) for title, topic in topics if topic]
+    folded = " ".join(fold(expand_text(text)).split())
+    ordinal = _ORDINAL.match(folded)
+    if ordinal:
+        raw = ordinal.group(1)
+        number = int(raw) if raw.isdigit() else _ORDINAL_WORDS[raw]
+        return ("faq_choose", {"faq_topic": topics[number - 1][1]}) if 1 <= number <= len(topics) else None
+    titles = {" ".join(fold(title).split()): topic for title, topic in topics}
+    named = [topic for title, topic in titles.items() if title and title in folded]
+    if len(named) == 1:
+        return "faq_choose", {"faq_topic": named[0]}
+    close = difflib.get_close_matches(folded, list(titles), n=2, cutoff=0.85)
+    if len(close) == 1:
+        return "faq_choose", {"faq_topic": titles[close[0]]}
+    return None
+
+
+def _payload_intent(payload: str) -> str:
+    return payload[1:].split("{", 1)[0].strip() if payload.startswith("/") else ""
+
+
+def _payload_entities(payload: str) -> dict[str, Any]:
+    if "{" not in payload:
+        return {}
+    try:
+        entities = json.loads(payload[payload.index("{") :])
+    except ValueError:
+        return {}
+    return entities if isinstance(entities, dict) else {}
+
+
+def _entity(name: str, value: Any, text: str) -> dict[str, Any]:
+    return {"entity": name, "value": value, "start": 0, "end": len(text), "extractor": "in_context"}
