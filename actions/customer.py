@@ -9,7 +9,9 @@ from rasa_sdk.events import ActionExecuted, EventType, FollowupAction, SessionSt
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer
+from actions.answers import SURE, confident_answer
+from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer, stated_name
+from vietcx.replies import is_question
 from vietcx.store import profiles
 
 NAME_SLOTS = ("customer_name", "customer_address", "customer_honorific")
@@ -98,6 +100,14 @@ class ActionGreet(Action):
             returning = tracker.get_slot("returning_customer")
             dispatcher.utter_message(response="utter_welcome_back" if returning else "utter_greet_named")
             return []
+        name = stated_name(tracker.latest_message.get("text") or "")  # "chào shop, mình là Tâm"
+        if name:
+            channel, user_id = customer_key(tracker)
+            profiles.save_name(channel, user_id, name, source="customer")
+            dispatcher.utter_message(
+                response="utter_greet_named", customer_address=name.address, customer_honorific=name.honorific
+            )
+            return name_slots(name)
         dispatcher.utter_message(response="utter_greet")
         if tracker.get_slot("name_declined") or tracker.get_slot("name_requested"):
             return []
@@ -133,7 +143,8 @@ class ValidateNameForm(FormValidationAction):
 
 
 class ActionConfirmName(Action):
-    """After the name question: greet by the new name, or carry on politely without one."""
+    """After the name question: greet by the new name, or carry on politely without one; a question
+    asked in the same message ("thôi khỏi, cho hỏi shop có lắp máy lạnh không") is answered."""
 
     def name(self) -> str:
         return "action_confirm_name"
@@ -141,7 +152,15 @@ class ActionConfirmName(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("customer_name"):
+        named = bool(tracker.get_slot("customer_name"))
+        text = tracker.latest_message.get("text") or ""
+        if is_question(text):
+            lead = "utter_name_noted" if named else "utter_name_declined_short"
+            honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)
+            answered = confident_answer(dispatcher, text, SURE, lead=lead, honorific=honorific)
+            if answered:
+                return [SlotSet(key, value) for key, value in answered.items()]
+        if named:
             dispatcher.utter_message(response="utter_greet_named")
         elif tracker.get_slot("name_declined"):
             dispatcher.utter_message(response="utter_name_declined")

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answers import KNOWLEDGE_BASE, SURE, confident_answer, give_answer, honorific_of
 from actions.handoff import FAQ_FALLBACK, hand_over
-from vietcx.kb.loader import KnowledgeBaseError, Topic
+from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.scope import mentions_other_shop
-from vietcx.kb.search import KnowledgeBase, Match
-from vietcx.names import NEUTRAL, addressed
+from vietcx.kb.search import Match
 
 logger = logging.getLogger(__name__)
-# When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
-# sure to answer it anyway (a shop question the NLU misread, a complaint about a known topic);
-# otherwise the polite refusal or the apology alone stands.
-SURE = 0.6
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
-KNOWLEDGE_BASE = KnowledgeBase()
-
-
-def warm_up() -> None:
-    """Builds the FAQ index before the action server answers (vietcx/action_server.py), so the first
-    customer's question does not wait for it."""
-    try:
-        KNOWLEDGE_BASE.index()
-    except KnowledgeBaseError:
-        logger.exception("The knowledge base could not be loaded at start")
 
 
 def choice_button(match: Match) -> dict[str, str]:
@@ -42,7 +27,8 @@ def choice_button(match: Match) -> dict[str, str]:
 
 
 class ActionAnswerFaq(Action):
-    """Answers when one topic clearly matches, offers the close ones, or says it does not know."""
+    """Answers when one topic clearly matches, offers the close ones, or says it does not know (or
+    that it is not a question for the shop) and offers a person; twice in a row, a person takes over."""
 
     def name(self) -> str:
         return "action_answer_faq"
@@ -52,6 +38,7 @@ class ActionAnswerFaq(Action):
     ) -> list[EventType]:
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
+        unknown = "utter_faq_unknown"
         if mentions_other_shop(message.get("text") or ""):
             dispatcher.utter_message(response="utter_out_of_scope")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
@@ -64,8 +51,7 @@ class ActionAnswerFaq(Action):
                 decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
                 kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
-                    dispatcher.utter_message(response="utter_out_of_scope")
-                    return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
+                    kind, unknown = "unknown", "utter_out_of_scope"
         except KnowledgeBaseError:
             logger.exception("No usable knowledge base")
             kind, matches = "unknown", []
@@ -86,41 +72,8 @@ class ActionAnswerFaq(Action):
         if fallbacks >= FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_faq_unknown_again")
             return cleared + hand_over(dispatcher, tracker, FAQ_FALLBACK)
-        dispatcher.utter_message(response="utter_faq_unknown")
+        dispatcher.utter_message(response=unknown)
         return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
-
-
-def honorific_of(tracker: Tracker) -> str:
-    """How to address the customer: "anh", "chị", or "anh/chị" while unknown."""
-    return str(tracker.get_slot("customer_honorific") or NEUTRAL)
-
-
-def give_answer(dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL) -> dict[str, Any]:
-    """Sends a topic's answer, addressed to the customer, and the "did that solve it?" question;
-    returns the slots to set."""
-    dispatcher.utter_message(text=addressed(topic.answer, honorific))
-    dispatcher.utter_message(response="utter_ask_resolved")
-    return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
-
-
-def confident_answer(
-    dispatcher: CollectingDispatcher,
-    text: str,
-    min_score: float = 0.0,
-    lead: str | None = None,
-    honorific: str = NEUTRAL,
-) -> dict[str, Any] | None:
-    """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
-    response `lead` if given; returns the slots to set, or None (nothing sent)."""
-    try:
-        decision = KNOWLEDGE_BASE.decide(text)
-    except KnowledgeBaseError:
-        return None
-    if decision.kind != "answer" or decision.matches[0].score < min_score or mentions_other_shop(text):
-        return None
-    if lead:
-        dispatcher.utter_message(response=lead)
-    return give_answer(dispatcher, decision.matches[0].topic, honorific)
 
 
 class ActionAnswerComplaint(Action):

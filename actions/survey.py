@@ -11,13 +11,16 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.answers import confident_answer, honorific_of
 from actions.customer import customer_key
-from actions.faq import confident_answer, honorific_of
 from vietcx.conversation_sentiment import current_summary
+from vietcx.replies import is_question
 from vietcx.store import surveys
-from vietcx.survey_answers import SCALES, SKIP, parse_score
+from vietcx.survey_answers import SCALES, SKIP, correction, parse_score
 
 QUESTIONS = {"csat_score": "csat", "ces_score": "ces"}
+# the question answered just before each one, which "nhầm, 4 thôi" corrects
+PREVIOUS = {"csat_score": None, "ces_score": "csat", "survey_comment": "ces"}
 SURVEY_SLOTS = (
     "csat_score",
     "ces_score",
@@ -103,8 +106,15 @@ class ValidateSurveyForm(FormValidationAction):
         if value is None:
             return {}  # a reset, not an answer
         text = str(value).strip()
+        corrected = self._corrected("survey_comment", dispatcher, tracker)
+        if corrected:
+            return corrected
         if not text or parse_score("csat", text) == SKIP:
             return {"survey_comment": "-"}  # no comment: the question is answered all the same
+        if is_question(text):  # "à mà cho hỏi xuất hóa đơn VAT thì làm thế nào?": answered, not stored
+            answered = confident_answer(dispatcher, text, honorific=honorific_of(tracker))
+            if answered:
+                return {"survey_comment": "-", "survey_interrupted": True, **answered}
         surveys.record(tracker.get_slot("survey_id"), comment=text[:2000])
         return {"survey_comment": text[:2000]}
 
@@ -112,6 +122,9 @@ class ValidateSurveyForm(FormValidationAction):
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         survey_id = tracker.get_slot("survey_id")
+        corrected = self._corrected(slot, dispatcher, tracker)
+        if corrected:
+            return corrected
         score = _button_score(tracker, QUESTIONS[slot]) or parse_score(QUESTIONS[slot], str(value or ""))
         if score == SKIP:
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
@@ -128,6 +141,18 @@ class ValidateSurveyForm(FormValidationAction):
             return {slot: None, "survey_reasks": None, "survey_unanswered": unanswered}
         surveys.record(survey_id, status="partial", **{QUESTIONS[slot]: int(score)})
         return {slot: float(score), "survey_reasks": None}
+
+    def _corrected(
+        self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any] | None:
+        """An earlier score corrected ("à nhầm, 4 sao thôi"): stored, and `slot` asked again."""
+        fix = correction(tracker.latest_message.get("text") or "", QUESTIONS.get(slot), PREVIOUS[slot])
+        if fix is None:
+            return None
+        question, score = fix
+        surveys.record(tracker.get_slot("survey_id"), **{question: score})
+        dispatcher.utter_message(response="utter_survey_corrected")
+        return {slot: None, f"{question}_score": float(score)}
 
 
 def stopped_status(tracker: Tracker, asking: str | None = None) -> str:
@@ -157,15 +182,15 @@ class ActionSurveyDone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         survey_id = tracker.get_slot("survey_id")
-        if tracker.get_slot("survey_interrupted"):
-            pass  # the customer asked something else and has just been answered
-        elif tracker.get_slot("survey_skipped"):
-            dispatcher.utter_message(response="utter_survey_skipped")
-        else:
-            complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
-            if survey_id:
-                mood = json.dumps(current_summary(tracker.sender_id, tracker.events), ensure_ascii=False)
-                surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)
+        if tracker.get_slot("survey_skipped"):
+            if not tracker.get_slot("survey_interrupted"):
+                dispatcher.utter_message(response="utter_survey_skipped")
+            return cleared()
+        complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
+        if survey_id:
+            mood = json.dumps(current_summary(tracker.sender_id, tracker.events), ensure_ascii=False)
+            surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)
+        if not tracker.get_slot("survey_interrupted"):  # else a question was just answered
             dispatcher.utter_message(response="utter_survey_thanks")
         return cleared()
 

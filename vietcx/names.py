@@ -35,7 +35,7 @@ _NAME = r"(?P<name>.+)"
 # After these the words are surely meant as a name, even when lower case and unknown.
 _EXPLICIT = [
     re.compile(rf"\b{_SELF} ten(?: la\b)? {_NAME}"),
-    re.compile(rf"\b(?:ho ten|ten)(?: cua)?(?: {_SELF})?(?: la\b|\s*:)\s*{_NAME}"),
+    re.compile(rf"\b(?:ho ten|ten)(?: that)?(?: cua)?(?: {_SELF})?(?: la\b|\s*:)\s*{_NAME}"),
     re.compile(rf"\b(?:my name is|i am|i'm|call me)\s+{_NAME}"),
 ]
 # After these only capitalised or known name words count ("em là khách quen" has no name).
@@ -66,6 +66,10 @@ _STOP = {
     "nhỉ",
     "đó",
     "đấy",
+    "đây",
+    "day",
+    "nè",
+    "ne",
     "rồi",
     "roi",
     "được",
@@ -178,6 +182,16 @@ def parse_name_answer(text: str) -> NameAnswer:
     if _DECLINE.search(original.lower()):
         return NameAnswer(declined=True)
     return _find_name(original, folded, _LOOSE, explicit=False) or NameAnswer()
+
+
+def stated_name(text: str) -> Name | None:
+    """A name the customer states in passing, in any clause of a longer message ("chào shop, mình
+    là Tâm"); only when framed as a name ("mình là", "tên"), never a bare word."""
+    for clause in re.split(r"[,.;!?\n]+", text or ""):
+        answer = parse_name_answer(clause)
+        if answer.name and answer.explicit:
+            return answer.name
+    return None
 
 
 def _find_name(
@@ -306,8 +320,10 @@ def likely_honorific(given: str) -> str:
     every listed name it may stand for agrees: "Tuan" can only be Tuấn (anh), "Hung" Hùng or Hưng."""
     by_name = _honorifics()
     word = unicodedata.normalize("NFC", given).strip().title()
-    if fold(word) != word.lower() or word in by_name or word in _lexicon().by_position["given"].get(
-        word.lower(), set()
+    if (
+        fold(word) != word.lower()
+        or word in by_name
+        or word in _lexicon().by_position["given"].get(word.lower(), set())
     ):
         return by_name.get(word, NEUTRAL)
     spellings = _lexicon().by_position["given"].get(word.lower(), set())

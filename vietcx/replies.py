@@ -51,6 +51,15 @@ _FILLER = frozenset(
 _THANKS = frozenset("cam on tks thanks thank you nhieu".split())
 # at "shall I connect you with a person?", the customer may say so in words
 _PERSON = frozenset("gap nhan vien nv ket noi chuyen nguoi tu van ho tro giup lien he".split())
+_ASKS = re.compile(
+    r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|may gio|may ngay|tai sao|vi sao|lam sao)\b"
+    r"|\bco\b.*\b(?:khong|chua)(?: a| nhi| vay| the| shop| em| ad)?$|\bduoc khong(?: a| vay| em| shop)?$"
+)
+# asking for a person in words, at a question that did not offer one: "chưa, em kết nối anh với
+# tổng đài viên nhé" is a request for staff more than an answer
+_PERSON_REQUEST = re.compile(r"\b(?:nhan vien|tong dai vien|nguoi that|tu van vien|ket noi|gap nguoi)\b")
+_ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi hoi|anh hoi)\b")
+_NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten)\b")
 _CLAUSE = re.compile(r"[,.;!?\n]+|\s(?:nhung|ma|con)\s")
 _ORDINAL = re.compile(r"^(?:cai |so |muc |y |thu |cau )*(?:thu )?(\d|mot|hai|ba|bon|nam|dau tien|dau)$")
 _ORDINAL_WORDS = {"mot": 1, "dau": 1, "dau tien": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
@@ -92,8 +101,6 @@ def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any
     if not text.strip() or text.lstrip().startswith("/"):
         return parsed  # a button's payload says what it means already
     asked = last_asked(events)
-    if not asked.responses:
-        return parsed
     reading = read_answer(text, asked, parsed.get("intent") or {})
     if reading is None:
         return parsed
@@ -112,7 +119,12 @@ def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any
 
 
 def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(intent, entities) that `text` means as the answer to `asked`, or None."""
+    """(intent, entities) that `text` means as the answer to `asked`, or None. Whatever was asked,
+    "không phải …, chị tên Hằng" corrects the name."""
+    if _NOT_THAT.search(fold(text)):
+        corrected = parse_name_answer(text)
+        if corrected.name and corrected.explicit:
+            return "inform_name", {}
     if ASK_NAME in asked.responses:
         return _name(text, nlu_intent)
     question = next((SCORE_QUESTIONS[r] for r in reversed(asked.responses) if r in SCORE_QUESTIONS), None)
@@ -131,28 +143,44 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
 
 
 def yes_or_no(text: str, enough_is: str, extra_yes: frozenset[str] = frozenset()) -> str | None:
-    """ "yes", "no" or None for a short reply to a yes/no question. A "no" decides at once ("chưa,
-    web vẫn ghi đang xử lý" is a no with details); a "yes" only when nothing else follows but
-    courtesy ("ok, mà phí ship bao nhiêu?" is a new question). "Thôi", "không cần" (nothing more)
-    count as `enough_is`: a yes to "did that solve it?" when thanked, a no to an offer."""
+    """ "yes", "no" or None for a short reply to a yes/no question. A message that asks something
+    ("thế có giao tới Cà Mau không?") or asks for a person is a new request, left to the NLU. A "no"
+    then decides ("chưa, web vẫn ghi đang xử lý" is a no with details); a "yes" only when nothing
+    but courtesy follows. "Thôi", "không cần" (nothing more) count as `enough_is`: a yes to "did
+    that solve it?" when thanked, a no to an offer."""
     folded = fold(expand_text(text))
     clauses = [c.strip() for c in _CLAUSE.split(folded) if c and c.strip()]
-    if not clauses:
+    if not clauses or "?" in text or any(asks_something(c) for c in clauses):
+        return None
+    if not extra_yes and _PERSON_REQUEST.search(folded):
         return None
     first, rest = clauses[0], clauses[1:]
-    words = first.split()
+    words = [w for w in first.split() if w not in _FILLER]
     thanked = any(w in _THANKS for c in clauses for w in c.split())
-    if _ENOUGH.search(first):
+    enough = _ENOUGH.search(first)
+    if enough and _courteous(_ENOUGH.sub(" ", first), frozenset()):
         return enough_is if enough_is == "no" or thanked else None
-    if any(w in _NO for w in words):
+    if words and words[0] in _NO:
         return "no"
     answer_words = _YES | extra_yes
-    if any(w in answer_words for w in words) and all(
-        w in answer_words or w in _FILLER or w in _THANKS for w in words
-    ):
-        if all(_courteous(c, answer_words) for c in rest):
-            return "yes"
+    said_yes = any(w in answer_words for w in words)
+    if said_yes and all(_courteous(c, answer_words) for c in [" ".join(words), *rest]):
+        return "yes"
     return None
+
+
+def asks_something(clause: str) -> bool:
+    """Whether a folded clause is a question ("có giao tới Cà Mau không", "phí ship bao nhiêu")."""
+    return _ASKS.search(clause) is not None
+
+
+def is_question(text: str) -> bool:
+    """Whether a message asks something anywhere: "…, mình hỏi trả góp 0% thôi", "à mà cho hỏi
+    xuất hóa đơn VAT thì làm thế nào?"."""
+    folded = fold(expand_text(text))
+    if "?" in text or _ASKING.search(folded):
+        return True
+    return any(asks_something(clause.strip()) for clause in _CLAUSE.split(folded))
 
 
 def _courteous(clause: str, answer_words: frozenset[str]) -> bool:

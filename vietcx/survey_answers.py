@@ -167,3 +167,21 @@ def parse_score(question: str, text: str) -> int | str | None:
         return known[close[0]]
     emoji = [score for symbol, score in _EMOJI[question].items() if symbol in raw]
     return emoji[0] if emoji else None
+
+
+_CORRECTING = re.compile(r"\b(?:nham|sua lai|sua|khong phai|chinh lai|doi lai)\b")
+_CUES = {"csat": re.compile(r"\b(?:sao|hai long)\b"), "ces": re.compile(r"\b(?:de|kho|de dang|kho khan)\b")}
+
+
+def correction(text: str, asking: str | None, previous: str | None) -> tuple[str, int] | None:
+    """(question, score) when the customer corrects an earlier answer instead of answering
+    `asking`: "à nhầm, 4 sao thôi" (CSAT, by its stars), "à nhầm, câu dễ dàng ấy 5 thôi" (CES),
+    "nhầm, 4 thôi" (the `previous` question)."""
+    folded = fold(text or "")
+    if not _CORRECTING.search(folded):
+        return None
+    target = next((question for question, cue in _CUES.items() if cue.search(folded)), previous)
+    if target is None or target == asking:
+        return None
+    score = parse_score(target, text)
+    return (target, score) if isinstance(score, int) else None

@@ -44,6 +44,10 @@ UNSURE = {"name": "complain", "confidence": 0.55}
         ("ok, mà phí ship bao nhiêu?", None),
         ("thôi", None),
         ("hàng giao chậm quá", None),
+        ("thế có giao tới Cà Mau không?", None),
+        ("chưa hiểu lắm, có ai tư vấn trực tiếp cho mình không", None),
+        ("chưa, em kết nối anh với tổng đài viên nhé", None),
+        ("chưa em, cho chị nói chuyện với bạn nhân viên nào đó được không", None),
     ],
 )
 def test_did_that_solve_it(text: str, intent: str | None) -> None:
@@ -62,6 +66,8 @@ def test_did_that_solve_it(text: str, intent: str | None) -> None:
         ("ko can, tks", "deny"),
         ("không cần đâu, cảm ơn em", "deny"),
         ("đơn SM123 của mình bị giao sai màu", None),
+        ("thôi khỏi, thế showroom mấy giờ mở cửa", None),
+        ("thôi cho xin số khác hoặc email để liên hệ", None),
     ],
 )
 def test_shall_i_call_a_person(text: str, intent: str | None) -> None:
@@ -108,6 +114,19 @@ def test_survey_scores(asked: Asked, text: str, score: int | None) -> None:
     assert (reading[1]["score"] if reading else None) == score
     if reading:
         assert reading[0] == "survey_answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("em ơi chị không phải Thu, chị tên Hằng, dùng nhờ tài khoản của em gái thôi", "inform_name"),
+        ("không phải, tên mình là Lan", "inform_name"),
+        ("không phải hàng chính hãng à", None),
+    ],
+)
+def test_a_name_corrected_whatever_was_asked(text: str, intent: str | None) -> None:
+    reading = read_answer(text, Asked(("utter_thank",)), {"name": "faq", "confidence": 0.9})
+    assert (reading[0] if reading else None) == intent
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vietcx.survey_answers import SKIP, parse_score
+from vietcx.survey_answers import SKIP, correction, parse_score
 
 CASES = Path(__file__).parent / "data" / "survey_answers.tsv"
 
@@ -36,3 +36,22 @@ def test_there_are_enough_varied_cases() -> None:
 )
 def test_hostile_answers_do_not_break_the_parser(text: str) -> None:
     assert parse_score("csat", text) in (None, SKIP, 1, 2, 3, 4, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "asking", "previous", "expected"),
+    [
+        ("à nhầm, 4 sao thôi", "ces", "csat", ("csat", 4)),
+        ("à nhầm, câu dễ dàng ấy 5 thôi", None, "ces", ("ces", 5)),
+        ("nham, 3 thoi", "ces", "csat", ("csat", 3)),
+        ("sửa lại hài lòng 5", "ces", "csat", ("csat", 5)),
+        ("4 sao", "ces", "csat", None),  # an answer, not a correction
+        ("nhầm rồi", "ces", "csat", None),  # no new score: nothing to correct
+        ("à nhầm, 9 sao", "ces", "csat", None),  # off the scale
+        ("nhầm, 4 thôi", "csat", None, None),  # nothing answered before
+    ],
+)
+def test_corrections_of_an_earlier_answer(
+    text: str, asking: str | None, previous: str | None, expected: tuple[str, int] | None
+) -> None:
+    assert correction(text, asking, previous) == expected

@@ -1,0 +1,66 @@
+"""Answering from the live knowledge base: the index, one topic's answer addressed to the
+customer, and answering a message only when the knowledge base clearly knows it. Used by the FAQ
+actions and wherever a question comes in the middle of something else (the name question, the
+survey)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from vietcx.kb.loader import KnowledgeBaseError, Topic
+from vietcx.kb.scope import mentions_other_shop
+from vietcx.kb.search import KnowledgeBase
+from vietcx.names import NEUTRAL, addressed
+
+logger = logging.getLogger(__name__)
+# When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
+# sure to answer it anyway (a shop question the NLU misread, a complaint about a known topic);
+# otherwise the polite refusal or the apology alone stands.
+SURE = 0.6
+KNOWLEDGE_BASE = KnowledgeBase()
+
+
+def warm_up() -> None:
+    """Builds the FAQ index before the action server answers (vietcx/action_server.py), so the first
+    customer's question does not wait for it."""
+    try:
+        KNOWLEDGE_BASE.index()
+    except KnowledgeBaseError:
+        logger.exception("The knowledge base could not be loaded at start")
+
+
+def honorific_of(tracker: Tracker) -> str:
+    """How to address the customer: "anh", "chị", or "anh/chị" while unknown."""
+    return str(tracker.get_slot("customer_honorific") or NEUTRAL)
+
+
+def give_answer(dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL) -> dict[str, Any]:
+    """Sends a topic's answer, addressed to the customer, and the "did that solve it?" question;
+    returns the slots to set."""
+    dispatcher.utter_message(text=addressed(topic.answer, honorific))
+    dispatcher.utter_message(response="utter_ask_resolved")
+    return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
+
+
+def confident_answer(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    min_score: float = 0.0,
+    lead: str | None = None,
+    honorific: str = NEUTRAL,
+) -> dict[str, Any] | None:
+    """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
+    response `lead` if given; returns the slots to set, or None (nothing sent)."""
+    try:
+        decision = KNOWLEDGE_BASE.decide(text)
+    except KnowledgeBaseError:
+        return None
+    if decision.kind != "answer" or decision.matches[0].score < min_score or mentions_other_shop(text):
+        return None
+    if lead:
+        dispatcher.utter_message(response=lead)
+    return give_answer(dispatcher, decision.matches[0].topic, honorific)
