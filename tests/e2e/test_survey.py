@@ -15,6 +15,23 @@ CES_QUESTION = "dễ dàng đến mức nào"
 COMMENT_QUESTION = "góp ý gì thêm"
 
 
+# the buttons under the CSAT question: the scores 1–5, then skip (titles "5 – Rất hài lòng" …)
+CSAT_PAYLOADS = [f'/survey_answer{{"score": {n}}}' for n in range(1, 6)] + ["bỏ qua"]
+CSAT_TITLES = ["1", "2", "3", "4", "5", "Bỏ qua"]  # each title before " – "
+
+
+def csat_buttons(assistant: Assistant, sender: str) -> list[dict]:
+    """The buttons of the last bot message that asked the CSAT question, from the stored conversation
+    (the tracker's last event is the `action_listen` after it, which has none)."""
+    asked = [
+        event
+        for event in assistant.tracker(sender)["events"]
+        if event["event"] == "bot" and CSAT_QUESTION in (event.get("text") or "")
+    ]
+    assert asked, f"{sender}: no bot message asked the CSAT question"
+    return (asked[-1].get("data") or {}).get("buttons") or []
+
+
 def stored(assistant: Assistant, sender: str) -> list[dict]:
     with engine(assistant.database_url).connect() as connection:
         rows = connection.execute(
@@ -36,12 +53,9 @@ def resolved_faq(assistant: Assistant, metadata: dict | None = None) -> tuple[st
 def test_full_survey_is_stored_and_the_customer_thanked_by_name(assistant: Assistant) -> None:
     sender, replies = resolved_faq(assistant, {"customer": {"name": "Trần Thị Ngọc"}})
     assert CSAT_QUESTION in replies
-    csat_buttons = [
-        b["title"]
-        for r in assistant.tracker(sender)["events"][-1:]
-        for b in r.get("data", {}).get("buttons") or []
-    ]
-    assert csat_buttons == [] or "5 – Rất hài lòng" in csat_buttons
+    buttons = csat_buttons(assistant, sender)
+    assert [b["payload"] for b in buttons] == CSAT_PAYLOADS
+    assert [b["title"].split(" – ")[0] for b in buttons] == CSAT_TITLES
     assert CES_QUESTION in texts(assistant.chat(sender, '/survey_answer{"score": 5}'))
     assert COMMENT_QUESTION in texts(assistant.chat(sender, "khá dễ"))
     thanks = texts(assistant.chat(sender, "nhân viên tư vấn nhiệt tình"))
