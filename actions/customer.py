@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import SURE, confident_answer
+from vietcx.kb.scope import mentions_other_shop
 from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer, stated_name
 from vietcx.replies import is_question
 from vietcx.store import profiles
@@ -154,6 +155,9 @@ class ActionConfirmName(Action):
     ) -> list[EventType]:
         named = bool(tracker.get_slot("customer_name"))
         text = tracker.latest_message.get("text") or ""
+        if is_question(text) and mentions_other_shop(text):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         if is_question(text):
             lead = "utter_name_noted" if named else "utter_name_declined_short"
             honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -19,6 +20,8 @@ from vietcx.kb.search import Match
 logger = logging.getLogger(__name__)
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
+# sentiment confidence above which a negative question gets an apology before its answer
+UPSET = 0.7
 
 
 def choice_button(match: Match) -> dict[str, str]:
@@ -57,6 +60,8 @@ class ActionAnswerFaq(Action):
             kind, matches = "unknown", []
 
         if kind == "answer":
+            if intent != "faq_choose" and upset(message):  # "ĐẶT 10 NGÀY RỒI VẪN CHƯA GIAO LÀ SAO!!!"
+                dispatcher.utter_message(response="utter_complain_with_answer")
             answered = give_answer(dispatcher, matches[0].topic, honorific_of(tracker))
             return [SlotSet(k, v) for k, v in answered.items()]
         if kind == "choose":
@@ -74,6 +79,13 @@ class ActionAnswerFaq(Action):
             return cleared + hand_over(dispatcher, tracker, FAQ_FALLBACK)
         dispatcher.utter_message(response=unknown)
         return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
+
+
+def upset(message: dict[str, Any]) -> bool:
+    """Whether the customer's message is clearly negative (the NLU's sentiment): a question asked
+    angrily is answered after an apology."""
+    sentiment = message.get("sentiment") or {}
+    return sentiment.get("label") == "negative" and float(sentiment.get("confidence") or 0) >= UPSET
 
 
 class ActionAnswerComplaint(Action):

@@ -28,6 +28,7 @@ SURVEY_SLOTS = (
     "survey_reasks",
     "survey_unanswered",
     "survey_skipped",
+    "survey_interrupted",
 )
 
 

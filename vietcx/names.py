@@ -43,6 +43,7 @@ _LOOSE = [
     re.compile(rf"\bgoi(?: {_SELF})?(?: la\b)? {_NAME}"),
     re.compile(rf"^(?:da |vang )?{_SELF} la\b {_NAME}"),
     re.compile(rf"^(?:da )?(?P<pro>anh|chi|c) {_NAME}"),
+    re.compile(rf"^(?:con )?ten {_NAME}"),
     re.compile(rf"^(?:da |vang )?{_NAME}"),
 ]
 # Matched on the lower-case text as typed: "khỏi" declines, "Khôi" is a name.

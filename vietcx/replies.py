@@ -23,7 +23,7 @@ from typing import Any
 
 from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
 
-from vietcx.names import parse_name_answer
+from vietcx.names import parse_name_answer, stated_name
 from vietcx.normalize import expand_text, fold
 from vietcx.survey_answers import parse_score
 
@@ -35,6 +35,8 @@ SCORE_QUESTIONS = {"utter_ask_csat_score": "csat", "utter_ask_ces_score": "ces"}
 # this sure the message is a shop question or a request for a person: "Ship COD được không".
 BREAKOUT_INTENTS = frozenset({"faq", "request_human"})
 BREAKOUT_CONFIDENCE = 0.6
+# what the NLU may make of a question typed at a yes/no prompt because it contains "không", "ok"…
+YES_NO_INTENTS = frozenset({"affirm", "deny", "thank"})
 
 # Words of a short answer, compared folded (no diacritics) after shorthand is expanded.
 _YES = frozenset(
@@ -49,14 +51,21 @@ _FILLER = frozenset(
     "the vay van nua ma thi la ban ho cho voi rat lam qua het that".split()
 )
 _THANKS = frozenset("cam on tks thanks thank you nhieu".split())
-# at "shall I connect you with a person?", the customer may say so in words
+# at "shall I connect you with a person?": a plain yes, or saying so in words ("hiểu rồi, cảm ơn"
+# is an acknowledgement, not a yes to a person)
+_OFFER_YES = frozenset("co u uh uk um uhm ukm vang ok oke okay oki okie yes yeah yep duoc dong y".split())
 _PERSON = frozenset("gap nhan vien nv ket noi chuyen nguoi tu van ho tro giup lien he".split())
 _ASKS = re.compile(
     r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|may gio|may ngay|tai sao|vi sao|lam sao)\b"
     r"|\bco\b.*\b(?:khong|chua)(?: a| nhi| vay| the| shop| em| ad)?$|\bduoc khong(?: a| vay| em| shop)?$"
+    r"|^(?:\S+ ){3,}khong(?: a| nhi| vay| the| shop| em| ad)?$"
 )
 # asking for a person in words, at a question that did not offer one: "chưa, em kết nối anh với
 # tổng đài viên nhé" is a request for staff more than an answer
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(?:gap|noi chuyen voi|ket noi voi|chuyen sang|chuyen cho|can|muon gap) (?:ban |mot |1 )?"
+    r"(?:nhan vien|nguoi that|tu van vien|tong dai vien|nguoi ho tro)\b"
+)
 _PERSON_REQUEST = re.compile(r"\b(?:nhan vien|tong dai vien|nguoi that|tu van vien|ket noi|gap nguoi)\b")
 _ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi hoi|anh hoi)\b")
 _NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten)\b")
@@ -121,10 +130,10 @@ def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any
 def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """(intent, entities) that `text` means as the answer to `asked`, or None. Whatever was asked,
     "không phải …, chị tên Hằng" corrects the name."""
-    if _NOT_THAT.search(fold(text)):
-        corrected = parse_name_answer(text)
-        if corrected.name and corrected.explicit:
-            return "inform_name", {}
+    if _NOT_THAT.search(fold(text)) and stated_name(text):
+        return "inform_name", {}
+    if _ASKS_FOR_PERSON.search(fold(expand_text(text))) and nlu_intent.get("name") != "request_human":
+        return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
     if ASK_NAME in asked.responses:
         return _name(text, nlu_intent)
     question = next((SCORE_QUESTIONS[r] for r in reversed(asked.responses) if r in SCORE_QUESTIONS), None)
@@ -133,16 +142,19 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return ("survey_answer", {"score": score}) if isinstance(score, int) else None
     if asked.offers("faq_choose"):
         return _choice(text, asked)
+    yes_no = asked.offers("faq_resolved") or asked.offers("request_human")
+    if yes_no and nlu_intent.get("name") in YES_NO_INTENTS and is_question(text):
+        return "faq", {}  # a new question at a yes/no prompt ("thế có giao tới Cà Mau không?")
     if asked.offers("faq_resolved"):
         answer = yes_or_no(text, enough_is="yes")
         return {"yes": ("faq_resolved", {}), "no": ("faq_unresolved", {})}.get(answer or "")
     if asked.offers("request_human"):
-        answer = yes_or_no(text, enough_is="no", extra_yes=_PERSON)
+        answer = yes_or_no(text, enough_is="no", yes_words=_OFFER_YES | _PERSON)
         return {"yes": ("request_human", {}), "no": ("deny", {})}.get(answer or "")
     return None
 
 
-def yes_or_no(text: str, enough_is: str, extra_yes: frozenset[str] = frozenset()) -> str | None:
+def yes_or_no(text: str, enough_is: str, yes_words: frozenset[str] = _YES) -> str | None:
     """ "yes", "no" or None for a short reply to a yes/no question. A message that asks something
     ("thế có giao tới Cà Mau không?") or asks for a person is a new request, left to the NLU. A "no"
     then decides ("chưa, web vẫn ghi đang xử lý" is a no with details); a "yes" only when nothing
@@ -152,7 +164,8 @@ def yes_or_no(text: str, enough_is: str, extra_yes: frozenset[str] = frozenset()
     clauses = [c.strip() for c in _CLAUSE.split(folded) if c and c.strip()]
     if not clauses or "?" in text or any(asks_something(c) for c in clauses):
         return None
-    if not extra_yes and _PERSON_REQUEST.search(folded):
+    offer = yes_words is not _YES
+    if not offer and _PERSON_REQUEST.search(folded):
         return None
     first, rest = clauses[0], clauses[1:]
     words = [w for w in first.split() if w not in _FILLER]
@@ -162,9 +175,10 @@ def yes_or_no(text: str, enough_is: str, extra_yes: frozenset[str] = frozenset()
         return enough_is if enough_is == "no" or thanked else None
     if words and words[0] in _NO:
         return "no"
-    answer_words = _YES | extra_yes
-    said_yes = any(w in answer_words for w in words)
-    if said_yes and all(_courteous(c, answer_words) for c in [" ".join(words), *rest]):
+    if offer and thanked and not any(w in _PERSON for c in clauses for w in c.split()):
+        return None  # "ok, cảm ơn": thanks, not a yes to a person
+    said_yes = any(w in yes_words for w in words)
+    if said_yes and all(_courteous(c, yes_words) for c in [" ".join(words), *rest]):
         return "yes"
     return None
 

@@ -10,7 +10,7 @@ import difflib
 import re
 import unicodedata
 
-from vietcx.normalize import fold
+from vietcx.normalize import expand_text, fold
 
 SKIP = "skip"
 SCALES = {"csat": 5, "ces": 7}
@@ -54,6 +54,8 @@ _SKIP_WHOLE = {
     "het",
     "khong gop y",
 }
+# words that frame an answer: "ý mình là hài lòng", "mình chọn rất dễ"
+_FRAME = {"y", "minh", "toi", "la", "chon", "thi", "cho", "danh", "gia"}
 # words that add nothing to "nothing more": "ko có gì thêm", "không ạ, cảm ơn shop", "hết rồi"
 _SKIP_FILLER = {"them", "nua", "roi", "ca", "cam", "on", "tks", "thanks", "nhieu", "vang", "da", "gi"}
 _SKIP_ANYWHERE = re.compile(r"\b(?:bo qua|skip|(?:khong|ko|k) (?:muon|can) (?:tra loi|danh gia|khao sat))\b")
@@ -145,6 +147,9 @@ def parse_score(question: str, text: str) -> int | str | None:
     scale = SCALES[question]
     raw = unicodedata.normalize("NFC", text or "").strip().lower()
     words = [w for w in re.findall(r"[a-z]+", fold(raw)) if w not in _PARTICLES]
+    core = [w for w in words if w not in _FRAME]
+    if len(core) > 1 and core[-1] == "thoi":
+        core = core[:-1]  # "hài lòng thôi": just satisfied ("thôi" alone skips)
     phrase = " ".join(words)
     bare = " ".join(w for w in words if w not in _SKIP_FILLER)
     if phrase in _SKIP_WHOLE or bare in _SKIP_WHOLE or _SKIP_ANYWHERE.search(fold(raw)):
@@ -157,8 +162,9 @@ def parse_score(question: str, text: str) -> int | str | None:
         stars = len(_STARS.findall(raw))
         return stars if stars <= scale else None
     known = _PHRASES[question]
-    if phrase in known:
-        return known[phrase]
+    for candidate in (phrase, " ".join(core)):
+        if candidate in known:
+            return known[candidate]
     if words and words[0] in _NUMBER_WORDS and (len(words) == 1 or (len(words) == 2 and words[1] in _UNITS)):
         value = _NUMBER_WORDS[words[0]]
         return value if value <= scale else None
@@ -177,11 +183,15 @@ def correction(text: str, asking: str | None, previous: str | None) -> tuple[str
     """(question, score) when the customer corrects an earlier answer instead of answering
     `asking`: "à nhầm, 4 sao thôi" (CSAT, by its stars), "à nhầm, câu dễ dàng ấy 5 thôi" (CES),
     "nhầm, 4 thôi" (the `previous` question)."""
-    folded = fold(text or "")
+    folded = fold(expand_text(text or ""))
     if not _CORRECTING.search(folded):
         return None
     target = next((question for question, cue in _CUES.items() if cue.search(folded)), previous)
     if target is None or target == asking:
         return None
-    score = parse_score(target, text)
-    return (target, score) if isinstance(score, int) else None
+    meant = re.split(r"\b(?:chu|khong phai)\b", folded, maxsplit=1)[0]
+    for candidate in (text, meant if meant.strip() else text):
+        score = parse_score(target, candidate)
+        if isinstance(score, int):
+            return target, score
+    return None

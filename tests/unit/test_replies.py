@@ -47,7 +47,7 @@ UNSURE = {"name": "complain", "confidence": 0.55}
         ("thế có giao tới Cà Mau không?", None),
         ("chưa hiểu lắm, có ai tư vấn trực tiếp cho mình không", None),
         ("chưa, em kết nối anh với tổng đài viên nhé", None),
-        ("chưa em, cho chị nói chuyện với bạn nhân viên nào đó được không", None),
+        ("chưa em, cho chị nói chuyện với bạn nhân viên nào đó được không", "request_human"),
     ],
 )
 def test_did_that_solve_it(text: str, intent: str | None) -> None:
@@ -66,6 +66,8 @@ def test_did_that_solve_it(text: str, intent: str | None) -> None:
         ("ko can, tks", "deny"),
         ("không cần đâu, cảm ơn em", "deny"),
         ("đơn SM123 của mình bị giao sai màu", None),
+        ("ok hiểu rồi, cảm ơn", None),  # thanks, not a yes to a person
+        ("còn inverter với không inverter khác nhau tiền điện nhiều không", None),
         ("thôi khỏi, thế showroom mấy giờ mở cửa", None),
         ("thôi cho xin số khác hoặc email để liên hệ", None),
     ],
@@ -203,3 +205,23 @@ def test_last_asked_reads_only_the_last_answer() -> None:
         BotUttered("Dạ…", metadata={"utter_action": "utter_faq_not_solved"}),
     ]
     assert last_asked(events) == Asked(("utter_faq_not_solved",), ())
+
+
+def test_a_question_at_a_yes_no_prompt_is_a_new_question() -> None:
+    deny = {"name": "deny", "confidence": 0.7}
+    assert read_answer("thế có giao tới Cà Mau không?", RESOLVED, deny) == ("faq", {})
+    assert read_answer("còn inverter với không inverter khác nhau tiền điện nhiều không", PERSON, deny) == (
+        "faq",
+        {},
+    )
+    # a complaint asked as a question keeps the NLU's reading
+    assert read_answer("sao giao chậm vậy?", RESOLVED, {"name": "complain", "confidence": 0.8}) is None
+
+
+def test_an_explicit_request_for_a_person_is_one_whatever_was_asked() -> None:
+    text = "em cho anh gặp nhân viên kỹ thuật được không, máy lọc nước nhà anh báo lỗi"
+    assert read_answer(text, Asked(("utter_thank",)), {"name": "faq", "confidence": 0.9}) == (
+        "request_human",
+        {},
+    )
+    assert read_answer("nhân viên giao hàng thái độ kém quá", Asked(("utter_thank",)), UNSURE) is None

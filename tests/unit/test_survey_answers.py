@@ -49,6 +49,7 @@ def test_hostile_answers_do_not_break_the_parser(text: str) -> None:
         ("nhầm rồi", "ces", "csat", None),  # no new score: nothing to correct
         ("à nhầm, 9 sao", "ces", "csat", None),  # off the scale
         ("nhầm, 4 thôi", "csat", None, None),  # nothing answered before
+        ("ý mình là hài lòng thôi chứ ko phải rất hài lòng", "ces", "csat", ("csat", 4)),
     ],
 )
 def test_corrections_of_an_earlier_answer(
