@@ -52,9 +52,11 @@ def confident_answer(
     min_score: float = 0.0,
     lead: str | None = None,
     honorific: str = NEUTRAL,
+    fill: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
-    response `lead` if given; returns the slots to set, or None (nothing sent)."""
+    response `lead` if given (its slots filled from `fill` where the tracker's are not yet set);
+    returns the slots to set, or None (nothing sent)."""
     try:
         decision = KNOWLEDGE_BASE.decide(text)
     except KnowledgeBaseError:
@@ -62,5 +64,5 @@ def confident_answer(
     if decision.kind != "answer" or decision.matches[0].score < min_score or mentions_other_shop(text):
         return None
     if lead:
-        dispatcher.utter_message(response=lead)
+        dispatcher.utter_message(response=lead, **(fill or {}))
     return give_answer(dispatcher, decision.matches[0].topic, honorific)

@@ -89,7 +89,9 @@ def _carried_slots(tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
 
 
 class ActionGreet(Action):
-    """Greets by name (welcoming back a returning customer), or asks for the name once."""
+    """Greets by name (welcoming back a returning customer), or asks for the name once. A greeting
+    that also asks something ("chào shop, cho hỏi phí ship bao nhiêu") is greeted briefly and
+    answered; the name can wait."""
 
     def name(self) -> str:
         return "action_greet"
@@ -97,18 +99,34 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("customer_name"):
-            returning = tracker.get_slot("returning_customer")
-            dispatcher.utter_message(response="utter_welcome_back" if returning else "utter_greet_named")
-            return []
-        name = stated_name(tracker.latest_message.get("text") or "")  # "chào shop, mình là Tâm"
-        if name:
+        text = tracker.latest_message.get("text") or ""
+        events: list[EventType] = []
+        named = bool(tracker.get_slot("customer_name"))
+        address = str(tracker.get_slot("customer_address") or NEUTRAL)
+        honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)
+        stated = None if named else stated_name(text)  # "chào shop, mình là Tâm"
+        if stated:
             channel, user_id = customer_key(tracker)
-            profiles.save_name(channel, user_id, name, source="customer")
-            dispatcher.utter_message(
-                response="utter_greet_named", customer_address=name.address, customer_honorific=name.honorific
+            profiles.save_name(channel, user_id, stated, source="customer")
+            events, named = name_slots(stated), True
+            address, honorific = stated.address, stated.honorific
+        if is_question(text):
+            answered = confident_answer(
+                dispatcher,
+                text,
+                SURE,
+                lead="utter_greet_short",
+                honorific=honorific,
+                fill={"customer_address": address},
             )
-            return name_slots(name)
+            if answered:
+                return [*events, *(SlotSet(key, value) for key, value in answered.items())]
+        if named:
+            returning = tracker.get_slot("returning_customer") and not stated
+            response = "utter_welcome_back" if returning else "utter_greet_named"
+            slots = {"customer_address": address, "customer_honorific": honorific}
+            dispatcher.utter_message(response=response, **slots)
+            return events
         dispatcher.utter_message(response="utter_greet")
         if tracker.get_slot("name_declined") or tracker.get_slot("name_requested"):
             return []
@@ -182,16 +200,17 @@ class ActionSetName(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        answer = parse_name_answer(tracker.latest_message.get("text") or "")
-        if not answer.name:
+        text = tracker.latest_message.get("text") or ""
+        name = parse_name_answer(text).name or stated_name(text)  # "…, anh là chồng Ngọc, tên Tuấn"
+        if not name:
             dispatcher.utter_message(response="utter_name_unclear")
             return []
         channel, user_id = customer_key(tracker)
-        profiles.save_name(channel, user_id, answer.name, source="customer")
+        profiles.save_name(channel, user_id, name, source="customer")
         corrected = bool(tracker.get_slot("customer_name"))
-        events = [*name_slots(answer.name), SlotSet("name_declined", False)]
+        events = [*name_slots(name), SlotSet("name_declined", False)]
         response = "utter_name_corrected" if corrected else "utter_name_noted"
         dispatcher.utter_message(
-            response=response, customer_address=answer.name.address, customer_honorific=answer.name.honorific
+            response=response, customer_address=name.address, customer_honorific=name.honorific
         )
         return events
