@@ -100,6 +100,8 @@ _HONORIFIC_OF_PRONOUN = {"anh": "anh", "a": "anh", "chi": "chị", "c": "chị"}
 # Listed given names ("Nguyễn Thị Bé") that on a platform profile open a nickname ("Bé Bông",
 # "Út Nhỏ", "Bé Trần"): never taken from a profile, the customer is asked instead.
 _PROFILE_NICKNAMES = frozenset({"Bé", "Út"})
+# titles and roles that open an account name that is not a person's name to greet by
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "boss", "sep", "shop", "admin", "bac si"})
 # A listed given name that alone is as likely a form of address ("anh" = elder brother, "you").
 _NOT_ALONE = frozenset({"anh"})
 # The middles of a Vietnamese name abroad written given-first: "Tuan Van Nguyen", "Lan Thi Tran".
@@ -242,8 +244,10 @@ def name_from_profile(display_name: str, *, vouched: bool = False) -> Name | Non
     guessing which word is the given name.
 
     `vouched` is for a name the shop's own backend sent (the web page's signed identity, the
-    REST API): it is the customer's real name by definition, so any letters are taken, family
-    name moved first when it is last, as always.
+    REST API): it is the customer's account name, not forged, so any letters are taken, family
+    name moved first when it is last, as always; but an account name is typed by the customer
+    too, so one that opens with a nickname or a title ("Bé Bông 🌸", "Mr Bean", "Sếp Tùng") is
+    not a name to greet by, and the customer is asked.
     """
     display_name = unicodedata.normalize("NFKC", display_name or "")  # fancy fonts as letters
     if re.search(r"[<>{}]|https?:", display_name):
@@ -251,6 +255,8 @@ def name_from_profile(display_name: str, *, vouched: bool = False) -> Name | Non
     words = re.findall(r"[^\W\d_]+", display_name)
     if vouched:
         words = words[:MAX_NAME_WORDS]
+        if words and (words[0].title() in _PROFILE_NICKNAMES or fold(words[0]) in _TITLES):
+            return None
     elif re.search(r"\d", display_name) or len(words) > MAX_NAME_WORDS:
         return None
     if not words or any(len(word) > MAX_WORD_CHARS for word in words):

@@ -78,10 +78,12 @@ def test_hostile_display_names_give_none() -> None:
         assert name_from_profile(display_name) is None
 
 
-def test_a_name_the_shop_sent_is_taken_as_it_is() -> None:
-    assert name_from_profile("Bé Bông 🌸") is None
-    vouched = name_from_profile("Bé Bông 🌸", vouched=True)
-    assert vouched is not None and vouched.given == "Bông"
+def test_a_name_the_shop_sent_is_taken_as_it_is_unless_a_nickname_or_title() -> None:
+    assert name_from_profile("Hoàng Thị Mơ Mộng") is None  # not every word a listed name
+    vouched = name_from_profile("Hoàng Thị Mơ Mộng", vouched=True)
+    assert vouched is not None and vouched.address == "chị Mộng"
+    for nickname in ["Bé Bông 🌸", "Mr Bean", "Sếp Tùng", "út nhỏ"]:
+        assert name_from_profile(nickname, vouched=True) is None, nickname
 
 
 def start_session(channel: str, display_name: str) -> dict[str, object]:
@@ -96,7 +98,7 @@ def start_session(channel: str, display_name: str) -> dict[str, object]:
 @pytest.mark.parametrize(
     "channel, display_name, address",
     [("zalo", "Bé Bông 🌸", "anh/chị"), ("messenger", "Tuấn Nguyễn", "anh Tuấn"),
-     ("web", "Bé Bông 🌸", "chị Bông"), ("rest", "John Smith", "anh/chị Smith")],
+     ("web", "Bé Bông 🌸", "anh/chị"), ("web", "Mr Bean", "anh/chị"), ("web", "Lê Minh Tuấn", "anh Tuấn"), ("rest", "John Smith", "anh/chị Smith")],
 )  # fmt: skip
 def test_session_start_is_strict_only_with_platform_names(
     channel: str, display_name: str, address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
