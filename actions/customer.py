@@ -12,9 +12,11 @@ from rasa_sdk.types import DomainDict
 from actions.answers import SURE, confident_answer
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer, stated_name
-from vietcx.replies import is_question
+from vietcx.replies import corrected_name, is_question
 from vietcx.store import profiles
 
+# a reply to the name question longer than this says something more, which may be a question
+MAX_ANSWER_WORDS = 5
 NAME_SLOTS = ("customer_name", "customer_address", "customer_honorific")
 # Channels whose customer name comes from the shop's own backend (the web page's signed identity,
 # the REST API's token holder): a real name by definition. Other channels (Zalo, Messenger) pass
@@ -176,7 +178,7 @@ class ActionConfirmName(Action):
         if is_question(text) and mentions_other_shop(text):
             dispatcher.utter_message(response="utter_out_of_scope")
             return []
-        if is_question(text):
+        if is_question(text) or len(text.split()) > MAX_ANSWER_WORDS:  # "…, cho mình xin số tổng đài"
             lead = "utter_name_noted" if named else "utter_name_declined_short"
             honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)
             answered = confident_answer(dispatcher, text, SURE, lead=lead, honorific=honorific)
@@ -201,7 +203,7 @@ class ActionSetName(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        name = parse_name_answer(text).name or stated_name(text)  # "…, anh là chồng Ngọc, tên Tuấn"
+        name = parse_name_answer(text).name or corrected_name(text)  # "…, anh là chồng Ngọc, tên Tuấn"
         if not name:
             dispatcher.utter_message(response="utter_name_unclear")
             return []

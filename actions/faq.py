@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,10 +17,12 @@ from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import Match
+from vietcx.normalize import fold
 
 logger = logging.getLogger(__name__)
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
+GREETING = re.compile(r"\s*(?:xin chao|chao|hello|hi|alo|a lo|hey)\b")
 # sentiment confidence above which a negative question gets an apology before its answer
 UPSET = 0.7
 
@@ -62,6 +65,8 @@ class ActionAnswerFaq(Action):
         if kind == "answer":
             if intent != "faq_choose" and upset(message):  # "ĐẶT 10 NGÀY RỒI VẪN CHƯA GIAO LÀ SAO!!!"
                 dispatcher.utter_message(response="utter_complain_with_answer")
+            elif opens_with_greeting(message.get("text") or "", tracker):  # "Chào shop, … có xuất VAT không?"
+                dispatcher.utter_message(response="utter_greet_short")
             answered = give_answer(dispatcher, matches[0].topic, honorific_of(tracker))
             return [SlotSet(k, v) for k, v in answered.items()]
         if kind == "choose":
@@ -79,6 +84,16 @@ class ActionAnswerFaq(Action):
             return cleared + hand_over(dispatcher, tracker, FAQ_FALLBACK)
         dispatcher.utter_message(response=unknown)
         return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
+
+
+def opens_with_greeting(text: str, tracker: Tracker) -> bool:
+    """Whether the customer greets before asking, and the assistant has not spoken yet in this
+    session: then the answer is greeted too."""
+    if not GREETING.match(fold(text)):
+        return False
+    events = tracker.events
+    starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    return not any(e.get("event") == "bot" for e in events[starts[-1] if starts else 0 :])
 
 
 def upset(message: dict[str, Any]) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUttered
 
-from vietcx.names import parse_name_answer, stated_name
+from vietcx.names import Name, parse_name_answer, stated_name
 from vietcx.normalize import expand_text, fold
 from vietcx.survey_answers import parse_score
 
@@ -41,7 +41,7 @@ YES_NO_INTENTS = frozenset({"affirm", "deny", "thank"})
 # Words of a short answer, compared folded (no diacritics) after shorthand is expanded.
 _YES = frozenset(
     "co u uh uk um uhm ukm vang ok oke okay oki okie okela oce yes yeah yep duoc roi xong on dung "
-    "chuan giai quyet dong y hieu ro tot".split()
+    "chuan giai quyet dong y hieu ro tot yen tam".split()
 )
 _NO = frozenset("khong chua hong hok khum no nope chang".split())
 # "thôi", "không cần": the customer needs nothing more
@@ -63,12 +63,12 @@ _ASKS = re.compile(
 # asking for a person in words, at a question that did not offer one: "chưa, em kết nối anh với
 # tổng đài viên nhé" is a request for staff more than an answer
 _ASKS_FOR_PERSON = re.compile(
-    r"\b(?:gap|noi chuyen voi|ket noi voi|chuyen sang|chuyen cho|can|muon gap) (?:ban |mot |1 )?"
+    r"\b(?:gap|goi|noi chuyen voi|ket noi voi|chuyen sang|chuyen cho|can|muon gap) (?:ban |mot |1 )?"
     r"(?:nhan vien|nguoi that|tu van vien|tong dai vien|nguoi ho tro)\b"
 )
 _PERSON_REQUEST = re.compile(r"\b(?:nhan vien|tong dai vien|nguoi that|tu van vien|ket noi|gap nguoi)\b")
 _ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi hoi|anh hoi)\b")
-_NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten)\b")
+_NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten|go nham|viet nham|nham)\b")
 _CLAUSE = re.compile(r"[,.;!?\n]+|\s(?:nhung|ma|con)\s")
 _ORDINAL = re.compile(r"^(?:cai |so |muc |y |thu |cau )*(?:thu )?(\d|mot|hai|ba|bon|nam|dau tien|dau)$")
 _ORDINAL_WORDS = {"mot": 1, "dau": 1, "dau tien": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
@@ -130,7 +130,7 @@ def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any
 def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """(intent, entities) that `text` means as the answer to `asked`, or None. Whatever was asked,
     "không phải …, chị tên Hằng" corrects the name."""
-    if _NOT_THAT.search(fold(text)) and stated_name(text):
+    if _NOT_THAT.search(fold(text)) and corrected_name(text):
         return "inform_name", {}
     if _ASKS_FOR_PERSON.search(fold(expand_text(text))) and nlu_intent.get("name") != "request_human":
         return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
@@ -200,6 +200,20 @@ def is_question(text: str) -> bool:
 def _courteous(clause: str, answer_words: frozenset[str]) -> bool:
     """Nothing in the clause but more of the answer, fillers and thanks."""
     return all(w in _FILLER or w in _THANKS or w in answer_words for w in clause.split())
+
+
+def corrected_name(text: str) -> Name | None:
+    """The name in a correction: framed anywhere ("không phải Thu, chị tên Hằng") or alone after
+    the correction ("à gõ nhầm, Trần Minh Tuấn ạ")."""
+    stated = stated_name(text)
+    if stated:
+        return stated
+    match = _NOT_THAT.search(fold(text))
+    after = text[match.end() :].lstrip(" ,.:;!-") if match else ""
+    name = parse_name_answer(after).name if after else None
+    # a bare name only when written as one ("Trần Minh Tuấn ạ", not "hàng chính hãng à")
+    written = after.split()[: len(name.full.split())] if name else []
+    return name if written and all(word[:1].isupper() for word in written) else None
 
 
 def _name(text: str, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:

@@ -67,7 +67,10 @@ def training_keys() -> dict[str, str]:
     sources = {
         "data/nlu/*.yml": nlu_examples(),
         "data/kb/faq.yml": [q for topic in load(PROJECT / "data" / "kb" / "faq.yml") for q in topic.examples],
-        "data/sentiment/train.tsv": tsv_column(PROJECT / "data" / "sentiment" / "train.tsv", "text"),
+        **{
+            f"data/sentiment/{path.name}": tsv_column(path, "text")
+            for path in sorted((PROJECT / "data" / "sentiment").glob("*.tsv"))
+        },
     }
     keys: dict[str, str] = {}
     for source, texts in sources.items():
@@ -89,6 +92,7 @@ HELD_OUT = {
     "sentiment_heldout.tsv": lambda p: tsv_column(p, "text"),
     "sentiment_reviews_heldout.tsv": lambda p: tsv_column(p, "text"),
     "dialogues_heldout.yml": dialogue_turns,
+    "dialogues_heldout_2.yml": dialogue_turns,
 }
 
 

@@ -123,6 +123,7 @@ def test_survey_scores(asked: Asked, text: str, score: int | None) -> None:
     [
         ("em ơi chị không phải Thu, chị tên Hằng, dùng nhờ tài khoản của em gái thôi", "inform_name"),
         ("không phải, tên mình là Lan", "inform_name"),
+        ("à gõ nhầm, Trần Minh Tuấn ạ", "inform_name"),
         ("không phải hàng chính hãng à", None),
     ],
 )
