@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
 from vietcx.kb.loader import KnowledgeBaseError, Topic, load
 from vietcx.normalize import expand_text, fold
 from vietcx.settings import PROJECT, cache_dir, kb_file
+from vietcx.text_features import TextFeatures
 
 logger = logging.getLogger(__name__)
 OUT_OF_SCOPE_DATA = PROJECT / "data" / "nlu" / "core.yml"
@@ -146,20 +146,12 @@ class Index:
         labels += [NONE] * len(negatives)
         rows = [expand_text(t) for t in texts]
         rows += [fold(r) for r in rows]  # every example also as typed without diacritics
-        folded = [fold(r) for r in rows]
-        self._words = TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\w+"
-        )
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-        self._words.fit(folded)
-        self._chars.fit(folded)
+        self._text_features = TextFeatures(EMBEDDING_WEIGHT).fit(rows)
         self._classifier = LogisticRegression(C=20, max_iter=3000)
         self._classifier.fit(self._features(rows), labels + labels)
 
     def _features(self, expanded: list[str]) -> sparse.csr_matrix:
-        folded = [fold(text) for text in expanded]
-        dense = sparse.csr_matrix(self._embeddings(expanded) * EMBEDDING_WEIGHT)
-        return sparse.hstack([dense, self._words.transform(folded), self._chars.transform(folded)]).tocsr()
+        return self._text_features.transform(expanded, self._embeddings(expanded))
 
     def rank(self, query: str) -> list[Match]:
         """Every topic with its probability, best first."""

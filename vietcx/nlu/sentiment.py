@@ -2,8 +2,13 @@
 
 underthesea's sentiment model downloads its weights at run time, which cannot work here, so the
 product trains its own with `rasa train`: a logistic regression over the multilingual-e5-small
-sentence embedding and character 2–5-grams of the folded text (robust to missing diacritics),
-from the labelled file `data/sentiment/train.tsv` (each text also as typed without diacritics).
+sentence embedding and word and character n-grams of the folded text (vietcx/text_features.py,
+robust to missing diacritics), from the labelled files `data/sentiment/*.tsv` (each text also as
+typed without diacritics): short chat messages (`train.tsv`) and long, mixed customer reviews
+(`reviews_train.tsv`). A mixed message that reports a real problem ("hàng đẹp nhưng giao chậm
+quá") is labelled negative, since the CX team must see it; one whose downside is trivial ("máy
+ngon, chỉ tiếc hộp hơi móp") positive. Fine-tuning the encoder's top layers instead was measured
+and lost on both held-out sets (bench/sentiment_finetune.py).
 The result is stored with the message (`parse_data["sentiment"]`), hence in the tracker.
 """
 
@@ -24,14 +29,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
 from vietcx.nlu.embedding_featurizer import token_text
 from vietcx.nlu.tokenizer import VietnameseTokenizer
-from vietcx.normalize import expand_text, fold
+from vietcx.normalize import fold
 from vietcx.settings import PROJECT
+from vietcx.text_features import TextFeatures
 
 SENTIMENT = "sentiment"
 LABELS = ("negative", "neutral", "positive")
@@ -64,7 +69,7 @@ class SentimentModel:
         self._embedder = load_model(model_name)
         self._tokenizer = _tokenizer(shorthand_file)
         self._shorthand_file = shorthand_file
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=1)
+        self._text_features = TextFeatures()
         self._classifier = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
     def sentence_vectors(self, texts: list[str]) -> np.ndarray:
@@ -73,11 +78,12 @@ class SentimentModel:
         return embed(self._embedder, [token_text(t) for t in tokens])
 
     def _features(self, texts: list[str], vectors: np.ndarray | None, fit: bool = False) -> sparse.csr_matrix:
-        folded = [fold(expand_text(t[:MAX_CHARS])) for t in texts]
-        chars = self._chars.fit_transform(folded) if fit else self._chars.transform(folded)
+        texts = [t[:MAX_CHARS] for t in texts]
+        if fit:
+            self._text_features.fit(texts)
         if vectors is None:
             vectors = self.sentence_vectors(texts)
-        return sparse.hstack([sparse.csr_matrix(vectors), chars]).tocsr()
+        return self._text_features.transform(texts, vectors)
 
     def fit(self, rows: list[tuple[str, str]]) -> SentimentModel:
         texts = [text for _, text in rows]
@@ -121,7 +127,7 @@ class SentimentModel:
     @property
     def dimension(self) -> int:
         """Length of the sentence embedding the classifier was trained on."""
-        return int(self._classifier.n_features_in_ - len(self._chars.vocabulary_))
+        return int(self._classifier.n_features_in_ - self._text_features.sparse_width)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in ("_embedder", "_tokenizer")}
@@ -136,6 +142,12 @@ class SentimentModel:
         return self
 
 
+def training_files(pattern: str) -> list[Path]:
+    """The labelled files (`label<TAB>text`) the classifier learns from: every file the pattern
+    (relative to the project) matches, so staff can add one."""
+    return sorted(PROJECT.glob(pattern))
+
+
 def _tokenizer(shorthand_file: str | None) -> VietnameseTokenizer:
     config = VietnameseTokenizer.get_default_config()
     return VietnameseTokenizer({**config, "shorthand_file": shorthand_file or config["shorthand_file"]})
@@ -148,14 +160,16 @@ class SentimentClassifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """The labelled file (relative to the project) and the embedding model."""
-        return {"training_file": "data/sentiment/train.tsv", "model": str(DEFAULT_MODEL_DIR), "C": 4.0}
+        return {"training_files": "data/sentiment/*.tsv", "model": str(DEFAULT_MODEL_DIR), "C": 8.0}
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Retrain when the labelled file changes (Rasa does not see it otherwise)."""
+        """Retrain when a labelled file changes (Rasa does not see them otherwise)."""
         settings = {**cls.get_default_config(), **config}  # Rasa passes only what config.yml sets
-        path = PROJECT / settings["training_file"]
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+        digest = hashlib.sha256()
+        for path in training_files(settings["training_files"]):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     def __init__(
         self,
@@ -179,7 +193,7 @@ class SentimentClassifier(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Trains on the labelled file (not on the intent examples) and stores the model."""
-        rows = read_labelled(PROJECT / self._config["training_file"])
+        rows = [row for path in training_files(self._config["training_files"]) for row in read_labelled(path)]
         self._model = SentimentModel(str(self._config["model"]), float(self._config["C"])).fit(rows)
         with self._storage.write_to(self._resource) as folder:
             joblib.dump(self._model, Path(folder) / "sentiment.joblib")
