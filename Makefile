@@ -50,3 +50,4 @@ bench: train
 	$(PY) bench/export_bench.py
 	$(PY) bench/channels_bench.py
 	$(PY) bench/dialogue_eval.py
+	$(PY) bench/dialogue_eval.py --data bench/data/dialogues_heldout_2.yml

@@ -8,7 +8,8 @@ programs do (`metadata.customer`). After each turn what the assistant did is rea
 (the responses it sent, the slots it set) and compared with the turn's `expect`; at the end the
 product database is read for the survey row and the hand-over. A conversation succeeds when every
 turn and the outcome are as expected. Prints the failures (up to `--show`), the turn accuracy and,
-last, the conversation success rate; writes bench/results/dialogue_eval.json.
+last, the conversation success rate; writes bench/results/dialogue_eval.json (another file's
+results: bench/results/dialogue_eval_<its name>.json).
 """
 
 from __future__ import annotations
@@ -177,8 +178,10 @@ def main() -> None:
         "failed": [p["id"] for p in failures],
         "seconds": round(time.monotonic() - started),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    own = RESULTS.with_name(f"dialogue_eval_{args.data.stem}.json")
+    results = RESULTS if args.data == DEFAULT_DATA else own
+    results.parent.mkdir(exist_ok=True)
+    results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"missed expectations by kind: {dict(missed_kinds.most_common())}")
     print(f"turn accuracy: {turn_accuracy:.3f} over {len(turns)} turns")
     print(f"conversation success: {success:.3f} ({len(played) - len(failures)} of {len(played)})")
