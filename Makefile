@@ -49,5 +49,6 @@ bench: train
 	$(PY) bench/sentiment_eval.py
 	$(PY) bench/export_bench.py
 	$(PY) bench/channels_bench.py
+	$(PY) bench/load_test.py --customers 16
 	$(PY) bench/dialogue_eval.py
 	$(PY) bench/dialogue_eval.py --data bench/data/dialogues_heldout_2.yml
