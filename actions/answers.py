@@ -6,6 +6,7 @@ survey)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -15,6 +16,7 @@ from vietcx.kb.loader import KnowledgeBaseError, Topic
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase
 from vietcx.names import NEUTRAL, addressed
+from vietcx.normalize import fold
 
 logger = logging.getLogger(__name__)
 # When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
@@ -22,6 +24,10 @@ logger = logging.getLogger(__name__)
 # otherwise the polite refusal or the apology alone stands.
 SURE = 0.6
 KNOWLEDGE_BASE = KnowledgeBase()
+# where a message that asks several things divides (on the folded text): "?", ";", ",", a new line,
+# "… mà …", "… và …" (a part that is not clearly a question of its own keeps the message whole)
+_PARTS = re.compile(r"\?|;|,|\n| ma (?=\S)| va (?=\S)")
+MIN_PART_WORDS = 3
 
 
 def warm_up() -> None:
@@ -38,12 +44,35 @@ def honorific_of(tracker: Tracker) -> str:
     return str(tracker.get_slot("customer_honorific") or NEUTRAL)
 
 
-def give_answer(dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL) -> dict[str, Any]:
-    """Sends a topic's answer, addressed to the customer, and the "did that solve it?" question;
-    returns the slots to set."""
-    dispatcher.utter_message(text=addressed(topic.answer, honorific))
+def give_answer(
+    dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL, *more: Topic
+) -> dict[str, Any]:
+    """Sends a topic's answer (and those of `more` topics asked in the same message), addressed to
+    the customer, then the "did that solve it?" question; returns the slots to set (the first
+    topic is the one resolved)."""
+    for answered in (topic, *more):
+        dispatcher.utter_message(text=addressed(answered.answer, honorific))
     dispatcher.utter_message(response="utter_ask_resolved")
     return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
+
+
+def several_questions(text: str) -> list[Topic]:
+    """The topics of a message that asks two or three things ("giao mất mấy ngày, mà phí ship bao
+    nhiêu?"), in the order asked: each part must be clearly one topic, all different. Else []."""
+    folded = fold(text)
+    bounds = [0, *(m.start() for m in _PARTS.finditer(folded)), len(text)]
+    parts = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [p.strip(" ,.;?!\n") for p in parts if len(p.split()) >= MIN_PART_WORDS]
+    if not 2 <= len(parts) <= 3:
+        return []
+    topics: list[Topic] = []
+    for part in parts:
+        decision = KNOWLEDGE_BASE.decide(part)
+        if decision.kind != "answer" or decision.matches[0].score < SURE or mentions_other_shop(part):
+            return []
+        if decision.matches[0].topic.id not in {t.id for t in topics}:
+            topics.append(decision.matches[0].topic)
+    return topics if len(topics) > 1 else []
 
 
 def confident_answer(

@@ -12,7 +12,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import KNOWLEDGE_BASE, SURE, confident_answer, give_answer, honorific_of
+from actions.answers import (
+    KNOWLEDGE_BASE,
+    SURE,
+    confident_answer,
+    give_answer,
+    honorific_of,
+    several_questions,
+)
 from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.scope import mentions_other_shop
@@ -54,6 +61,10 @@ class ActionAnswerFaq(Action):
                 matches = [Match(topic, 1.0)] if topic else []
                 kind = "answer" if topic else "unknown"
             else:
+                asked = several_questions(message.get("text") or "")
+                if asked and intent != "out_of_scope":  # two questions at once: both answered
+                    answered = give_answer(dispatcher, asked[0], honorific_of(tracker), *asked[1:])
+                    return [SlotSet(k, v) for k, v in answered.items()]
                 decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
                 kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):

@@ -91,3 +91,15 @@ def test_a_name_correction_mid_conversation(assistant: Assistant) -> None:
     assert "chị Thu" in texts(assistant.chat(sender, "chào em", metadata))
     corrected = texts(assistant.chat(sender, "em ơi chị không phải Thu, chị tên Hằng", metadata))
     assert "chị Hằng" in corrected
+
+
+def test_two_questions_in_one_message_are_both_answered(assistant: Assistant) -> None:
+    sender = new_sender()
+    replies = texts(assistant.chat(sender, "giao hàng mất mấy ngày vậy shop, mà phí ship bao nhiêu luôn?"))
+    assert "được giao ngay trong ngày" in replies and "miễn phí giao hàng" in replies
+    assert replies.count(ASKS_RESOLVED) == 1
+    # the first question asked is the one a "solved" resolves
+    assert CSAT in texts(assistant.chat(sender, "ok rồi"))
+    with engine(assistant.database_url).connect() as connection:
+        topic = connection.execute(select(surveys.c.topic).where(surveys.c.sender_id == sender)).scalar()
+    assert topic == "shipping_time"
