@@ -17,6 +17,7 @@ from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import KnowledgeBase
 from vietcx.names import NEUTRAL, addressed
 from vietcx.normalize import fold
+from vietcx.replies import is_question
 
 logger = logging.getLogger(__name__)
 # When the NLU calls a message out of scope or a complaint, the knowledge base must be at least this
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 SURE = 0.6
 KNOWLEDGE_BASE = KnowledgeBase()
 # where a message that asks several things divides (on the folded text): "?", ";", ",", a new line,
-# "… mà …", "… và …" (a part that is not clearly a question of its own keeps the message whole)
+# "… mà …", "… và …" (unless every part is a question clearly about one topic, the message is one)
 _PARTS = re.compile(r"\?|;|,|\n| ma (?=\S)| va (?=\S)")
 MIN_PART_WORDS = 3
 
@@ -63,8 +64,8 @@ def several_questions(text: str) -> list[Topic]:
     bounds = [0, *(m.start() for m in _PARTS.finditer(folded)), len(text)]
     parts = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     parts = [p.strip(" ,.;?!\n") for p in parts if len(p.split()) >= MIN_PART_WORDS]
-    if not 2 <= len(parts) <= 3:
-        return []
+    if not 2 <= len(parts) <= 3 or not all(is_question(p) for p in parts):
+        return []  # "ck rồi mà đơn bị hủy, bao giờ được trả lại tiền" asks one thing
     topics: list[Topic] = []
     for part in parts:
         decision = KNOWLEDGE_BASE.decide(part)

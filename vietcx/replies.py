@@ -30,6 +30,7 @@ from vietcx.survey_answers import parse_score
 logger = logging.getLogger(__name__)
 
 ASK_NAME = "utter_ask_customer_name"
+NLU_INTENT = "nlu_intent"  # in a message read in context: what the NLU alone had read
 SCORE_QUESTIONS = {"utter_ask_csat_score": "csat", "utter_ask_ces_score": "ces"}
 # At the name question the NLU's reading wins over a name read loosely (no "tên là") when it is
 # this sure the message is a shop question or a request for a person: "Ship COD được không".
@@ -123,8 +124,14 @@ def in_context(parsed: dict[str, Any], events: Iterable[Event]) -> dict[str, Any
         "intent_ranking": [{"name": intent, "confidence": 1.0}, *ranking],
         "entities": [e for e in parsed.get("entities") or [] if e.get("entity") not in entities]
         + [_entity(name, value, text) for name, value in entities.items()],
-        "nlu_intent": nlu_intent.get("name"),
+        NLU_INTENT: nlu_intent.get("name"),
     }
+
+
+def answered_question(parsed: dict[str, Any]) -> bool:
+    """Whether a message was read as the answer to the assistant's question: a short "chưa" or
+    "không" is then an answer, not a sign of anger (the negative-sentiment policy asks)."""
+    return parsed.get(NLU_INTENT) is not None
 
 
 def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
-from vietcx.replies import Asked, in_context, last_asked, read_answer
+from vietcx.replies import Asked, answered_question, in_context, last_asked, read_answer
 
 RESOLVED = Asked(("utter_ask_resolved",), (("Đã giải quyết", "/faq_resolved"), ("Chưa", "/faq_unresolved")))
 PERSON = Asked(("utter_faq_not_solved",), (("Gặp nhân viên", "/request_human"),))
@@ -226,3 +226,8 @@ def test_an_explicit_request_for_a_person_is_one_whatever_was_asked() -> None:
         {},
     )
     assert read_answer("nhân viên giao hàng thái độ kém quá", Asked(("utter_thank",)), UNSURE) is None
+
+
+def test_an_answer_read_in_context_is_marked_so() -> None:
+    assert answered_question(in_context(parsed("chua"), asked_resolved()))
+    assert not answered_question(parsed("chua"))

@@ -3,7 +3,9 @@
 Rules cannot see the sentiment of messages; a policy sees the whole tracker. When the last two
 customer messages are both negative with at least `threshold` confidence, and the assistant has
 not already reacted to them, it predicts `action` (an empathetic reply, a hand-over to staff and a
-review flag) with full confidence and a priority above the rules.
+review flag) with full confidence and a priority above the rules. A message read as the answer
+to the assistant's question ("chưa" to "đã giải quyết chưa ạ?", vietcx/replies.py) is an answer,
+not anger, whatever its sentiment.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from vietcx.dialogue.tracker_policy import TrackerPolicy
+from vietcx.replies import answered_question
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
@@ -61,7 +64,11 @@ class NegativeSentimentPolicy(TrackerPolicy):
                     break
         if len(recent) < self._in_a_row:
             return False
-        return all(self._strongly_negative(event.parse_data.get("sentiment") or {}) for event in recent)
+        return all(
+            self._strongly_negative(event.parse_data.get("sentiment") or {})
+            and not answered_question(event.parse_data)
+            for event in recent
+        )
 
     def _strongly_negative(self, sentiment: dict[str, Any]) -> bool:
         return (
