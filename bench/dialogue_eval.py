@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from sqlalchemy import select  # noqa: E402
 
-from harness import Assistant, running_assistant  # noqa: E402
+from harness import DEFAULT_MODEL, Assistant, running_assistant  # noqa: E402
 from vietcx.store import escalations  # noqa: E402
 from vietcx.store.db import engine, surveys  # noqa: E402
 
@@ -148,12 +148,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     parser.add_argument("--show", type=int, default=15, help="failed conversations to print")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the trained model to play")
+    parser.add_argument("--no-save", action="store_true", help="print only (an experiment's model)")
     args = parser.parse_args()
     conversations = yaml.safe_load(args.data.read_text(encoding="utf-8"))["conversations"]
     if args.limit:
         conversations = conversations[: args.limit]
     started = time.monotonic()
-    with running_assistant() as assistant:
+    with running_assistant(args.model) as assistant:
         played = [play(assistant, c) for c in conversations]
     failures = [p for p in played if not p["success"]]
     for failure in failures[: args.show]:
@@ -180,8 +182,9 @@ def main() -> None:
     }
     own = RESULTS.with_name(f"dialogue_eval_{args.data.stem}.json")
     results = RESULTS if args.data == DEFAULT_DATA else own
-    results.parent.mkdir(exist_ok=True)
-    results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if not args.no_save:
+        results.parent.mkdir(exist_ok=True)
+        results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"missed expectations by kind: {dict(missed_kinds.most_common())}")
     print(f"turn accuracy: {turn_accuracy:.3f} over {len(turns)} turns")
     print(f"conversation success: {success:.3f} ({len(played) - len(failures)} of {len(played)})")
