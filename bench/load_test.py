@@ -1,6 +1,6 @@
 """Closed-loop load: N customers at once, each playing realistic conversations over REST.
 
-    python bench/load_test.py [--customers 16] [--seconds 60]
+    python bench/load_test.py [--customers 16] [--seconds 60] [--workers 2]
     python bench/load_test.py --url http://127.0.0.1:5005 --token $VIETCX_REST_TOKEN   # a running `make run`
 
 Each simulated customer plays one conversation after another (greeting and name, FAQ questions
@@ -134,6 +134,9 @@ def main() -> None:
     )
     parser.add_argument("--customers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="Rasa processes (make run: one per core)"
+    )
     parser.add_argument("--url", help="a running Rasa server (else both servers are started here)")
     parser.add_argument("--token", default=os.environ.get("VIETCX_REST_TOKEN", ""), help="the REST token")
     args = parser.parse_args()
@@ -141,7 +144,7 @@ def main() -> None:
     if args.url:
         result = run_load(args.url.rstrip("/"), args.token, args.customers, args.seconds)
     else:
-        with running_assistant() as assistant:
+        with running_assistant(extra_env={"SANIC_WORKERS": str(args.workers)}) as assistant:
             token = assistant.env["VIETCX_REST_TOKEN"]
             session = requests.Session()
             first = send(session, assistant.url, token, f"first-{uuid.uuid4().hex[:8]}", "xin chào")
@@ -151,11 +154,12 @@ def main() -> None:
             result["first_faq_question_after_start_ms"] = round(faq * 1000, 1)
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     result["cpus"] = os.cpu_count()
+    result["rasa_workers"] = None if args.url else args.workers
     for key, value in result.items():
         print(f"{key:34} {value}")
     RESULTS.parent.mkdir(exist_ok=True)
     previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-    previous[str(args.customers)] = result
+    previous[f"{args.customers} customers, {result['rasa_workers'] or 'running'} workers"] = result
     RESULTS.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"messages/s {result['messages_per_second']}")
 

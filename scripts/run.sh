@@ -14,6 +14,16 @@ CONSOLE_PORT=${VIETCX_CONSOLE_PORT:-5080}
 export VIETCX_LOG_DIR=${VIETCX_LOG_DIR:-var/log}
 mkdir -p "$VIETCX_LOG_DIR"
 
+# one Rasa server process per core (VIETCX_RASA_WORKERS to choose): Rasa's Sanic workers share the
+# port, and the lock store of endpoints.yml (in the product database) keeps each conversation in
+# one process at a time. Each process says when it has loaded and warmed its model (READY_DIR).
+WORKERS=${VIETCX_RASA_WORKERS:-$(nproc)}
+export SANIC_WORKERS=$WORKERS
+export VIETCX_READY_DIR=var/run/ready
+rm -rf "$VIETCX_READY_DIR" && mkdir -p "$VIETCX_READY_DIR"
+# the product database's tables exist before several processes open it at once
+.venv/bin/python -c 'from vietcx.store.db import engine; engine()'
+
 .venv/bin/python -m vietcx.action_server --host "$HOST" --port "$ACTIONS_PORT" >>"$VIETCX_LOG_DIR/actions.out" 2>&1 &
 actions_pid=$!
 # Rasa's HTTP API (the console hands conversations back through it) always asks for a signed token
@@ -26,9 +36,11 @@ VIETCX_RASA_URL="http://$HOST:$RASA_PORT" .venv/bin/python -m vietcx.console --h
 console_pid=$!
 trap 'kill $actions_pid $rasa_pid $console_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 
-echo "Starting the assistant (the first start takes 20-40 s)..."
+echo "Starting the assistant: $WORKERS Rasa server processes (the first start takes 20-40 s)..."
 for _ in $(seq 1 120); do
-  if curl -sf "http://$HOST:$RASA_PORT/webhooks/rest/" >/dev/null && curl -sf "http://$HOST:$ACTIONS_PORT/health" >/dev/null \
+  ready=$(find "$VIETCX_READY_DIR" -name 'rasa-*' | wc -l)
+  if [ "$ready" -ge "$WORKERS" ] && curl -sf "http://$HOST:$RASA_PORT/webhooks/rest/" >/dev/null \
+    && curl -sf "http://$HOST:$ACTIONS_PORT/health" >/dev/null \
     && curl -sf "http://$HOST:$CONSOLE_PORT/health" >/dev/null; then
     echo
     echo "  Web chat:      http://$HOST:$RASA_PORT/webhooks/web/chat"

@@ -105,7 +105,8 @@ class Assistant:
             endpoints = self.workdir / "endpoints.yml"
             endpoints.write_text(
                 f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
-                f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.workdir / "tracker.db"}"\n',
+                f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.workdir / "tracker.db"}"\n'
+                "lock_store:\n  type: vietcx.store.locks.DatabaseLockStore\n",
                 encoding="utf-8",
             )
             command = [
@@ -124,7 +125,21 @@ class Assistant:
                 "--credentials",
                 str(PROJECT / "credentials.yml"),
             ]
+            for stale in Path(self.env["VIETCX_READY_DIR"]).glob("rasa-*"):
+                stale.unlink()
             self._spawn("rasa", command, f"{self.url}/webhooks/rest/")
+            self._wait_for_every_worker()
+
+    def _wait_for_every_worker(self, timeout: float = 240) -> None:
+        """With several Rasa processes (SANIC_WORKERS, as `make run` starts them), the first one up
+        answers before the others have warmed their models: wait for each one's ready file."""
+        workers = int(self.env.get("SANIC_WORKERS", "1"))
+        ready = Path(self.env["VIETCX_READY_DIR"])
+        deadline = time.monotonic() + timeout
+        while len(list(ready.glob("rasa-*"))) < workers:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{workers} Rasa processes not ready:\n{_tail(self.workdir / 'rasa.log')}")
+            time.sleep(0.5)
 
     def start_console(self) -> None:
         """Starts the staff console too (tests that need it ask for it)."""
@@ -310,6 +325,7 @@ def running_assistant(
             "VIETCX_KB_FILE": str(shutil.copy(kb_file(), Path(workdir) / "faq.yml")),
             "VIETCX_ENDPOINTS": str(Path(workdir) / "endpoints.yml"),
             "VIETCX_SWEEP_SECONDS": "2",
+            "VIETCX_READY_DIR": str(Path(workdir) / "ready"),
             "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
             "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
             "VIETCX_REST_TOKEN": secrets.token_hex(32),
@@ -330,6 +346,7 @@ def running_assistant(
             "VIETCX_LIMIT_FLOOD": "10000/minute",
             **(extra_env or {}),
         }
+        (Path(workdir) / "ready").mkdir()
         assistant = Assistant(Path(workdir), model, env)
         try:
             assistant.start()

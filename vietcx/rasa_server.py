@@ -24,15 +24,20 @@ import os
 import sys
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import jwt
+import rasa.core.run
 import rasa.server
 from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic, response
 from sanic.request import Request
@@ -113,6 +118,38 @@ def _complete(function: Callable[..., Coroutine], *args: Any) -> Any:
     raise RuntimeError(f"{function.__qualname__} awaited: it cannot run outside the event loop")
 
 
+WARM_UP_TEXTS = ("xin chào", "phí ship bao nhiêu vậy shop", "cho mình gặp nhân viên")
+
+
+def warming_up(load_agent_on_start: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """Rasa's `load_agent_on_start`, then a few messages understood and their next actions
+    predicted on trackers kept in memory (nothing is stored, no action runs), so that the first
+    customer after a start or a restart is answered at full speed; then the process says it is
+    ready by a file in VIETCX_READY_DIR, which `make run` waits for from every process."""
+
+    @functools.wraps(load_agent_on_start)
+    async def load(*args: Any, **kwargs: Any) -> Agent:
+        agent = await load_agent_on_start(*args, **kwargs)
+        if agent.is_ready():
+            for text in WARM_UP_TEXTS:
+                parsed = await agent.parse_message(text)
+                tracker = DialogueStateTracker.from_events(
+                    "warm-up",
+                    [
+                        ActionExecuted(ACTION_LISTEN_NAME),
+                        UserUttered(text, parsed.get("intent"), parsed.get("entities"), parsed),
+                    ],
+                    slots=agent.domain.slots,
+                )
+                agent.processor.predict_next_with_tracker(tracker)
+        ready_dir = os.environ.get("VIETCX_READY_DIR")
+        if ready_dir:
+            Path(ready_dir, f"rasa-{os.getpid()}").touch()
+        return agent
+
+    return load
+
+
 def validating_with_one_validator(action_class: type[RemoteAction]) -> None:
     """`RemoteAction._validate_action_result` with the validator built once for Rasa's static schema."""
     schema = action_class.action_response_format_spec()
@@ -145,6 +182,7 @@ def main() -> None:
         parsing_off_the_loop(MessageProcessor.parse_message)
     )
     validating_with_one_validator(RemoteAction)
+    rasa.core.run.load_agent_on_start = warming_up(rasa.core.run.load_agent_on_start)
     sys.argv = arguments
     rasa_main()
 

@@ -251,6 +251,17 @@ platform_tokens = Table(
 )
 
 
+# Rasa's conversation locks (vietcx/store/locks.py): one row per ticket, so that several Rasa server
+# processes handle a conversation's messages one at a time, in order
+conversation_locks = Table(
+    "conversation_locks",
+    metadata,
+    Column("conversation_id", String(200), primary_key=True),
+    Column("ticket", Integer, primary_key=True, autoincrement=False),
+    Column("expires_at", Float, nullable=False),  # Unix time, as Rasa's tickets keep it
+)
+
+
 def engine(url: str | None = None) -> Engine:
     """The engine for a URL (default: the configured one, read now), with the schema ready."""
     return _engine(url or database_url())
