@@ -15,7 +15,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/assistant.tar.gz
 # what the trained model depends on (the knowledge base's answers are read at run time; its
 # questions teach the NLU what a shop question looks like)
-TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/kb data/sentiment data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py vietcx/kb/loader.py vietcx/dialogue -type f -not -name '*.pyc' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/kb data/sentiment data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py vietcx/embedding_build.py vietcx/kb/loader.py vietcx/dialogue -type f -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: run test setup train lint validate story-test unit e2e bench
 

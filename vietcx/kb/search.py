@@ -76,14 +76,16 @@ class Thresholds:
 class Embeddings:
     """Sentence embeddings remembered per text, so a reload embeds only new or changed examples.
 
-    Embedding the knowledge base's 2 500 texts (each example as written and folded) takes about
-    a minute and a half of this machine's CPU: they are also kept on disk
-    (`<VIETCX_CACHE_DIR>/kb-embeddings-<model>.npz`), so a restarted or an additional action server
-    is ready in a second and embeds only what staff changed since."""
+    Embedding the knowledge base's 2 500 texts (each example as written and folded) takes tens of
+    seconds of this machine's CPU: they are also kept on disk
+    (`<VIETCX_CACHE_DIR>/kb-embeddings-<model>-<fingerprint>.npz`), so a restarted or an
+    additional action server is ready in a second and embeds only what staff changed since."""
 
     def __init__(self, model_name: str, cache: Path | None = None) -> None:
         self.model = load_model(model_name)
-        self._cache = cache or cache_dir() / f"kb-embeddings-{Path(model_name).name}.npz"
+        # a rebuilt model gives other vectors: its fingerprint keeps the old ones from being reused
+        name = f"kb-embeddings-{Path(model_name).name}-{self.model.fingerprint}.npz"
+        self._cache = cache or cache_dir() / name
         self._known: dict[str, np.ndarray] = self._read()
 
     def __call__(self, texts: list[str]) -> np.ndarray:

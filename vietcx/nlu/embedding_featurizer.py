@@ -1,4 +1,4 @@
-"""Dense features from a sentence-transformers model (multilingual-e5-small by default).
+"""Dense features from the sentence-embedding model (multilingual-e5-small, vietcx/embeddings.py).
 
 Sentence features are the model's own normalised mean-pooled embedding; sequence features are the
 model's contextual sub-word vectors averaged over each Rasa token, so DIET sees one vector per
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
-    """Featurizes messages with a sentence-transformers model loaded from a path or name."""
+    """Featurizes messages with the sentence-embedding model of a folder."""
 
     @classmethod
     def required_components(cls) -> list[type]:
@@ -42,21 +42,21 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Returns the default config (see parent class for full docstring)."""
         return {
             **DenseFeaturizer.get_default_config(),
-            # a local sentence-transformers folder or, with internet access, a hub model name
+            # a folder built by vietcx/embedding_build.py
             "model": str(DEFAULT_MODEL_DIR),
             "batch_size": 32,
         }
 
     @staticmethod
     def required_packages() -> list[str]:
-        """The model runs on sentence-transformers (PyTorch, CPU)."""
-        return ["sentence_transformers"]
+        """The model runs on ONNX Runtime (CPU) with a `tokenizers` tokenizer."""
+        return ["onnxruntime", "tokenizers"]
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
         """A model must be named."""
         if not config.get("model"):
-            raise ValueError("SentenceEmbeddingFeaturizer needs a 'model' (a folder or a model name).")
+            raise ValueError("SentenceEmbeddingFeaturizer needs a 'model' (a model folder).")
 
     @classmethod
     def create(
@@ -97,28 +97,13 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
     def embed_tokens(self, token_lists: list[list[Token]]) -> tuple[list[np.ndarray], np.ndarray]:
         """Per message: a [tokens × dim] matrix and a [1 × dim] sentence vector."""
-        import torch
-
         texts, spans = zip(*(_text_and_spans(tokens) for tokens in token_lists), strict=True)
-        tokenizer = self._model.tokenizer
-        encoded = tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self._model.max_seq_length,
-            return_offsets_mapping=True,
-            return_tensors="pt",
-        )
-        offsets = encoded.pop("offset_mapping").numpy()
-        with torch.inference_mode():
-            output = self._model(dict(encoded))
-        token_vectors = output["token_embeddings"].float().numpy()
-        sentence_vectors = output["sentence_embedding"].float().numpy()
-        mask = encoded["attention_mask"].numpy().astype(bool)
+        encoded = self._model.encode(list(texts))
         sequences = [
-            _pool(token_vectors[i][mask[i]], offsets[i][mask[i]], spans[i]) for i in range(len(token_lists))
+            _pool(encoded.hidden[i][encoded.mask[i]], encoded.offsets[i][encoded.mask[i]], spans[i])
+            for i in range(len(token_lists))
         ]
-        return sequences, sentence_vectors[:, None, :]
+        return sequences, encoded.sentences[:, None, :]
 
 
 def token_text(tokens: list[Token]) -> str:
