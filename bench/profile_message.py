@@ -7,8 +7,8 @@ conversations are played over REST, timing whole turns as a customer sees them. 
 also loaded in this process exactly as `python -m vietcx.rasa_server` loads it (the same patches:
 replies read in context, the NLU in its own thread), with a SQLite tracker store and the action
 server started above, and the same conversations are played through it with a timer around each of
-Rasa's graph nodes (every NLU component, every policy), the tracker store's reads and writes and
-each call of the action server. What the REST turn takes beyond the in-process turn is the HTTP
+Rasa's graph nodes (every NLU component, every policy), the tracker store's reads and writes, the
+lock store and each call of the action server. What the REST turn takes beyond the in-process turn is the HTTP
 hop into the Rasa server and its channel. One action call's bare round trip is measured on the
 action server's /health, so the rest of an action call is the action server's own work.
 
@@ -41,7 +41,7 @@ import requests  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from load_test import CONVERSATIONS  # noqa: E402
+from load_test import CONVERSATIONS, send  # noqa: E402
 
 from harness import running_assistant  # noqa: E402
 
@@ -76,6 +76,8 @@ def instrument(stages: Stages) -> None:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.engine.graph import GraphNode
 
+    from vietcx.store.locks import DatabaseLockStore
+
     call = GraphNode.__call__
 
     @functools.wraps(call)
@@ -99,6 +101,20 @@ def instrument(stages: Stages) -> None:
 
         return wrapper
 
+    def timed_sync(stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stages.add(stage, time.perf_counter() - started)
+
+        return wrapper
+
+    DatabaseLockStore.issue_ticket = timed_sync("lock store", DatabaseLockStore.issue_ticket)
+    DatabaseLockStore.cleanup = timed_sync("lock store", DatabaseLockStore.cleanup)
+    DatabaseLockStore._acquire_lock = timed(lambda _: "lock store", DatabaseLockStore._acquire_lock)
     SQLTrackerStore.retrieve = timed(lambda _: "tracker store: read", SQLTrackerStore.retrieve)
     SQLTrackerStore.retrieve_full_tracker = timed(
         lambda _: "tracker store: read", SQLTrackerStore.retrieve_full_tracker
@@ -120,6 +136,7 @@ def quiet_logs() -> None:
 
 async def load_agent(model: Path, actions_url: str, tracker_db: Path) -> Any:
     """The model loaded as vietcx.rasa_server loads it, against the given action server."""
+    from rasa.core import tracker_store
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import load_agent as rasa_load_agent
     from rasa.core.processor import MessageProcessor
@@ -127,7 +144,10 @@ async def load_agent(model: Path, actions_url: str, tracker_db: Path) -> Any:
     from rasa.utils.endpoints import EndpointConfig
 
     from vietcx import rasa_server
+    from vietcx.store import db
 
+    db.tune_every_sqlite_engine()
+    tracker_store.create_engine_kwargs = rasa_server.pooling_sqlite(tracker_store.create_engine_kwargs)
     MessageProcessor.parse_message = rasa_server.reading_replies_in_context(
         rasa_server.parsing_off_the_loop(MessageProcessor.parse_message)
     )
@@ -135,6 +155,7 @@ async def load_agent(model: Path, actions_url: str, tracker_db: Path) -> Any:
     endpoints = AvailableEndpoints(
         action=EndpointConfig(url=actions_url),
         tracker_store=EndpointConfig(type="SQL", dialect="sqlite", db=str(tracker_db)),
+        lock_store=EndpointConfig(type="vietcx.store.locks.DatabaseLockStore"),
     )
     return await rasa_load_agent(model_path=str(model), endpoints=endpoints)
 
@@ -164,16 +185,7 @@ def play_over_rest(url: str, token: str, rounds: int) -> list[float]:
     for _ in range(rounds):
         for script in CONVERSATIONS:
             sender = f"profile-rest-{uuid.uuid4().hex[:8]}"
-            for text in script:
-                started = time.perf_counter()
-                reply = session.post(
-                    f"{url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": text},
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=60,
-                )
-                reply.raise_for_status()
-                totals.append(time.perf_counter() - started)
+            totals.extend(send(session, url, token, sender, text) for text in script)
     return totals
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema
 import jwt
 import rasa.core.run
+import rasa.core.tracker_store
 import rasa.server
 from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction
@@ -42,9 +43,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.engine import make_url
 
 from vietcx import logs, replies
 from vietcx.rasa_api import ALGORITHM, jwt_secret
+from vietcx.store import db
 
 
 def refusing_malformed_tokens(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
@@ -150,6 +153,20 @@ def warming_up(load_agent_on_start: Callable[..., Coroutine]) -> Callable[..., C
     return load
 
 
+def pooling_sqlite(create_engine_kwargs: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Rasa's options for its tracker store's engine, with a pool of open connections on SQLite
+    (vietcx/store/db.py says why): a message's tracker read and write, 8 ms, were mostly the
+    opening of connections."""
+
+    @functools.wraps(create_engine_kwargs)
+    def options(url: Any) -> dict[str, Any]:
+        if make_url(str(url)).get_backend_name() == "sqlite":
+            return db.sqlite_pool_options(str(url))
+        return create_engine_kwargs(url)
+
+    return options
+
+
 def validating_with_one_validator(action_class: type[RemoteAction]) -> None:
     """`RemoteAction._validate_action_result` with the validator built once for Rasa's static schema."""
     schema = action_class.action_response_format_spec()
@@ -183,6 +200,9 @@ def main() -> None:
     )
     validating_with_one_validator(RemoteAction)
     rasa.core.run.load_agent_on_start = warming_up(rasa.core.run.load_agent_on_start)
+    db.tune_every_sqlite_engine()  # Rasa's tracker store, written by every Rasa process
+    tracker_store = rasa.core.tracker_store
+    tracker_store.create_engine_kwargs = pooling_sqlite(tracker_store.create_engine_kwargs)
     sys.argv = arguments
     rasa_main()
 

@@ -111,16 +111,20 @@ class DatabaseLockStore(LockStore):
         key, wait = lock_key(conversation_id), _FIRST_WAIT
         while True:
             with self._engine.connect() as connection:
-                alive = conversation_locks.c.expires_at >= time.time()
                 rows = connection.execute(
-                    select(conversation_locks.c.ticket).where(
-                        and_(conversation_locks.c.conversation_id == key, alive)
+                    select(conversation_locks.c.ticket, conversation_locks.c.expires_at)
+                    .where(
+                        and_(
+                            conversation_locks.c.conversation_id == key,
+                            conversation_locks.c.expires_at >= time.time(),
+                        )
                     )
-                ).scalars().all()
-            if ticket not in rows:  # expired while waiting: as Rasa, give up
+                    .order_by(conversation_locks.c.ticket)
+                ).all()
+            if ticket not in (number for number, _ in rows):  # expired while waiting: as Rasa, give up
                 raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
-            if min(rows) == ticket:
-                return self.get_lock(conversation_id) or self.create_lock(conversation_id)
+            if rows[0][0] == ticket:
+                return TicketLock(conversation_id, deque(Ticket(number, expires) for number, expires in rows))
             await asyncio.sleep(wait)
             wait = min(wait * 2, wait_time_in_seconds, _LONGEST_WAIT)
 
