@@ -50,5 +50,6 @@ bench: train
 	$(PY) bench/export_bench.py
 	$(PY) bench/channels_bench.py
 	$(PY) bench/load_test.py --customers 16
+	$(PY) bench/profile_message.py
 	$(PY) bench/dialogue_eval.py
 	$(PY) bench/dialogue_eval.py --data bench/data/dialogues_heldout_2.yml
