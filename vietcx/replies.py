@@ -141,6 +141,10 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return "inform_name", {}
     if _ASKS_FOR_PERSON.search(fold(expand_text(text))) and nlu_intent.get("name") != "request_human":
         return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
+    if nlu_intent.get("name") == "inform_name" and is_question(text) and not _holds_a_name(text):
+        # a question that says "tên" but holds no name ("đổi tên người nhận trên đơn được không")
+        # is a question: as "inform_name" it would only have the customer asked for their name
+        return "faq", {}
     if ASK_NAME in asked.responses:
         return _name(text, nlu_intent)
     question = next((SCORE_QUESTIONS[r] for r in reversed(asked.responses) if r in SCORE_QUESTIONS), None)
@@ -221,6 +225,10 @@ def corrected_name(text: str) -> Name | None:
     # a bare name only when written as one ("Trần Minh Tuấn ạ", not "hàng chính hãng à")
     written = after.split()[: len(name.full.split())] if name else []
     return name if written and all(word[:1].isupper() for word in written) else None
+
+
+def _holds_a_name(text: str) -> bool:
+    return stated_name(text) is not None or parse_name_answer(text).name is not None
 
 
 def _name(text: str, nlu_intent: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:

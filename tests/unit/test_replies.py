@@ -90,6 +90,9 @@ def test_shall_i_call_a_person(text: str, intent: str | None) -> None:
         ("Ship COD được không", {"name": "faq", "confidence": 0.9}, None),
         ("Giao hàng mất mấy ngày?", UNSURE, None),
         ("cho hỏi cách huỷ đơn online", {"name": "faq", "confidence": 0.9}, None),
+        # a question about a name on an order, not the customer's name: a question
+        ("cho minh doi ten ng nhan tren don dc ko", {"name": "inform_name", "confidence": 0.8}, "faq"),
+        ("tên shop là gì vậy?", {"name": "inform_name", "confidence": 0.7}, "faq"),
     ],
 )
 def test_the_name_question(text: str, nlu: dict, intent: str | None) -> None:
@@ -226,6 +229,20 @@ def test_an_explicit_request_for_a_person_is_one_whatever_was_asked() -> None:
         {},
     )
     assert read_answer("nhân viên giao hàng thái độ kém quá", Asked(("utter_thank",)), UNSURE) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("cho minh doi ten ng nhan tren don thanh ten em gai dc ko", "faq"),
+        ("tên shop là gì vậy?", "faq"),
+        ("mình tên Lan, cho hỏi phí ship bao nhiêu?", None),  # a name with the question: kept
+        ("Nguyễn Thị Lan", None),
+    ],
+)
+def test_a_question_read_as_a_name_with_no_name_in_it_is_a_question(text: str, intent: str | None) -> None:
+    reading = read_answer(text, Asked((), ()), {"name": "inform_name", "confidence": 0.8})
+    assert (reading[0] if reading else None) == intent
 
 
 def test_an_answer_read_in_context_is_marked_so() -> None:
