@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.synchronize
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
@@ -55,3 +58,34 @@ def test_an_old_database_gets_new_columns(tmp_path: Path) -> None:
     assert {"given_name", "honorific", "name_source"} <= columns
     profile = profiles.get("web", "old", old)
     assert profile.conversations == 3 and profile.display_name == "Hoa" and profile.given_name is None
+
+
+def _first_contact(url: str, start: multiprocessing.synchronize.Event, errors: multiprocessing.Queue) -> None:
+    db = engine(url)
+    start.wait()
+    try:
+        profiles.start_conversation("zalo", "brand-new", "Ngọc Trần", db)
+    except Exception as error:  # noqa: BLE001 (reported to the test)
+        errors.put(repr(error))
+
+
+def test_a_first_contact_reaching_several_processes_at_once_makes_one_profile(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    engine(url)  # the schema exists, as make run makes it before its servers start
+    context = multiprocessing.get_context("spawn")
+    start, errors = context.Event(), context.Queue()
+    for attempt in range(3):  # a race needs the processes to meet: play it a few times
+        customer_db = engine(url)
+        profiles.forget("zalo", "brand-new", customer_db)
+        workers = [context.Process(target=_first_contact, args=(url, start, errors)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        time.sleep(1.5)  # every process imported and waiting
+        start.set()
+        for worker in workers:
+            worker.join(timeout=60)
+        start.clear()
+        failures = [errors.get() for _ in range(errors.qsize())]
+        assert not failures, (attempt, failures)
+        profile = profiles.get("zalo", "brand-new", customer_db)
+        assert profile is not None and profile.conversations == 6

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vietcx.names import Name
 from vietcx.store.db import customers, engine
@@ -100,16 +101,34 @@ def decline_name(channel: str, user_id: str, db: Engine | None = None) -> None:
 
 
 def _update(channel: str, user_id: str, db: Engine | None, **values: object) -> bool:
-    """Updates a profile in one transaction, creating it first if needed; True if it existed."""
-    now = _now()
+    """Updates a profile in one transaction, creating it first if needed; True if it existed.
+
+    A new customer's first messages may reach two processes at once (two Rasa servers, a Zalo
+    resend): both may find no profile and both insert it. The unique (channel, user) key lets one
+    insert through; the other transaction fails and is run again, and then finds the profile."""
     where = (customers.c.channel == channel, customers.c.channel_user_id == user_id)
-    with (db or engine()).begin() as connection:
-        existed = connection.execute(select(customers.c.id).where(*where)).first() is not None
-        if not existed:
-            new = {"channel": channel, "channel_user_id": user_id, "first_seen": now, "conversations": 0}
-            connection.execute(customers.insert().values(name_declined=False, last_seen=now, **new))
-        connection.execute(update(customers).where(*where).values(last_seen=now, **values))
-    return existed
+    for attempt in range(3):
+        now = _now()
+        try:
+            with (db or engine()).begin() as connection:
+                existed = connection.execute(select(customers.c.id).where(*where)).first() is not None
+                if not existed:
+                    connection.execute(
+                        customers.insert().values(
+                            channel=channel,
+                            channel_user_id=user_id,
+                            first_seen=now,
+                            last_seen=now,
+                            conversations=0,
+                            name_declined=False,
+                        )
+                    )
+                connection.execute(update(customers).where(*where).values(last_seen=now, **values))
+            return existed
+        except (IntegrityError, OperationalError):  # SQLite: the other writer came first
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def forget(channel: str, user_id: str, db: Engine | Connection | None = None) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import column, create_engine, delete, inspect, table
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from vietcx.settings import PROJECT
 
@@ -33,11 +33,16 @@ def tracker_store_url(endpoints: Path | None = None) -> str | None:
     if dialect == "sqlite":
         location = Path(db)
         return f"sqlite:///{location if location.is_absolute() else PROJECT / location}"
-    credentials = (
-        f"{config.get('username', '')}:{config.get('password', '')}@" if config.get("username") else ""
+    # built as Rasa builds it (URL.create), so a password with "@", ":" or "/" stays one password
+    url = URL.create(
+        drivername=dialect,
+        username=config.get("username") or None,
+        password=config.get("password") or None,
+        host=config.get("url", "localhost"),
+        port=int(config["port"]) if config.get("port") else None,
+        database=db,
     )
-    port = f":{config['port']}" if config.get("port") else ""
-    return f"{dialect}://{credentials}{config.get('url', 'localhost')}{port}/{db}"
+    return url.render_as_string(hide_password=False)
 
 
 @functools.lru_cache(maxsize=4)
