@@ -17,7 +17,7 @@ import sys
 from rasa_sdk.endpoint import create_app
 
 from vietcx import logs
-from vietcx.store import sentiment
+from vietcx.store import retention, sentiment
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,21 @@ async def sweep_sentiment_forever(seconds: float) -> None:
         except Exception:  # a failed sweep is retried next time; the server must stay up
             logger.exception("Sentiment sweep failed")
         await asyncio.sleep(seconds)
+
+
+async def expire_old_data_daily() -> None:
+    """Personal data older than the retention period goes once a day (vietcx/store/retention.py);
+    the first run a minute after start, off the event loop. Several action servers may each run
+    it: what one removed, the next finds gone."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(60)
+    while True:
+        try:
+            removals = await loop.run_in_executor(None, retention.expire)
+            logger.info("Retention: %d rows removed or anonymised", sum(r.count for r in removals))
+        except Exception:  # retried tomorrow; the server must stay up
+            logger.exception("Retention job failed")
+        await asyncio.sleep(24 * 3600)
 
 
 def warm_up(package: str) -> None:
@@ -58,6 +73,7 @@ def main() -> None:
     @app.after_server_start
     async def start_sweeping(app, _loop) -> None:  # noqa: ANN001 (Sanic's listener signature)
         app.add_task(sweep_sentiment_forever(seconds))
+        app.add_task(expire_old_data_daily())
 
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -15,7 +16,7 @@ from vietcx.reports import sentiment as sentiment_report
 from vietcx.reports.files import FORMATS
 from vietcx.reports.surveys import export, report, table
 from vietcx.settings import PROJECT, kb_file
-from vietcx.store import audit, forget, sentiment, staff
+from vietcx.store import audit, backup, forget, retention, sentiment, staff
 from vietcx.store.period import Period
 
 
@@ -23,12 +24,47 @@ def forget_customer(args: argparse.Namespace) -> int:
     """Removes a customer from every table and their conversations from the tracker store (personal
     data removal) and says what, table by table. Running it again removes nothing."""
     removals = forget.forget_customer(args.channel, args.id)
+    total = _print_removals(removals)
+    profile = next(removal.count for removal in removals if removal.table == "customers")
+    print(f"profile {'deleted' if profile else 'not found'}; {total} rows removed or anonymised in all")
+    return 0
+
+
+def _print_removals(removals: list[forget.Removal]) -> int:
     width = max(len(removal.table) for removal in removals)
     for removal in removals:
         print(f"{removal.table:<{width}}  {removal.count:>7} {removal.action}")
-    profile = next(removal.count for removal in removals if removal.table == "customers")
-    total = sum(removal.count for removal in removals)
-    print(f"profile {'deleted' if profile else 'not found'}; {total} rows removed or anonymised in all")
+    return sum(removal.count for removal in removals)
+
+
+def expire_old_data(args: argparse.Namespace) -> int:
+    """Removes or anonymises what is older than the retention period (VIETCX_RETENTION_DAYS)."""
+    days = args.days or retention.retention_days()
+    total = _print_removals(retention.expire(days))
+    print(f"older than {days} days: {total} rows removed or anonymised in all")
+    return 0
+
+
+def backup_databases(args: argparse.Namespace) -> int:
+    try:
+        copies = backup.backup(args.folder)
+    except (OSError, ValueError, subprocess.CalledProcessError) as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    for copy in copies:
+        print(f"{copy.name:<8} {copy.kind:<10} {args.folder / copy.file}")
+    print(f"backup written to {args.folder} (manifest: {backup.MANIFEST})")
+    return 0
+
+
+def restore_databases(args: argparse.Namespace) -> int:
+    try:
+        copies = backup.restore(args.folder)
+    except (OSError, ValueError, subprocess.CalledProcessError) as error:
+        print(f"restore failed: {error}", file=sys.stderr)
+        return 1
+    for copy in copies:
+        print(f"{copy.name:<8} {copy.kind:<10} restored from {args.folder / copy.file}")
     return 0
 
 
@@ -178,6 +214,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the customer's id on that channel (a sender id, or a signed-in web customer's)",
     )
     forgetting.set_defaults(run=forget_customer)
+
+    expiring = commands.add_parser(
+        "retention", help="remove or anonymise personal data older than VIETCX_RETENTION_DAYS (default 365)"
+    )
+    expiring.add_argument("--days", type=int, help="this many days instead of the setting")
+    expiring.set_defaults(run=expire_old_data)
+
+    backing_up = commands.add_parser("backup", help="copy both databases into a new folder")
+    backing_up.add_argument("folder", type=Path)
+    backing_up.set_defaults(run=backup_databases)
+    restoring = commands.add_parser("restore", help="replace both databases with a backup (servers stopped)")
+    restoring.add_argument("folder", type=Path)
+    restoring.set_defaults(run=restore_databases)
 
     kb = commands.add_parser("kb", help="the FAQ knowledge base").add_subparsers(
         dest="kb_command", required=True

@@ -14,9 +14,15 @@ from sqlalchemy.engine import URL, Engine
 from vietcx.settings import PROJECT
 
 # the columns of Rasa's SQLTrackerStore table used here; a slot event keeps the slot's name in
-# action_name and the event (with the value) as JSON in data
+# action_name and the event (with the value) as JSON in data; timestamp is Unix time
 EVENTS = table(
-    "events", column("id"), column("sender_id"), column("type_name"), column("action_name"), column("data")
+    "events",
+    column("id"),
+    column("sender_id"),
+    column("type_name"),
+    column("timestamp"),
+    column("action_name"),
+    column("data"),
 )
 
 
