@@ -15,9 +15,10 @@ import os
 import sys
 
 from rasa_sdk.endpoint import create_app
+from sanic import response
 
-from vietcx import logs
-from vietcx.store import retention, sentiment
+from vietcx import health, logs
+from vietcx.store import db, retention, sentiment
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,16 @@ def main() -> None:
     app = create_app(args.actions)
     warm_up(args.actions)
     seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "60"))
+
+    @app.middleware("request")
+    async def dependencies(request):  # noqa: ANN001, ANN202 (Sanic's middleware signature)
+        """rasa-sdk's /health says "ok" whatever happens: first check the product database."""
+        if request.path == "/health":
+            checks = {"database": health.database(db.engine())}
+            status, body = await asyncio.get_running_loop().run_in_executor(None, health.run, checks)
+            if status != 200:
+                return response.json(body, status=status)
+        return None
 
     @app.after_server_start
     async def start_sweeping(app, _loop) -> None:  # noqa: ANN001 (Sanic's listener signature)

@@ -36,7 +36,9 @@ from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import RedisLockStore
 from rasa.core.processor import MessageProcessor
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -45,9 +47,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import make_url
 
-from vietcx import logs, replies
+from vietcx import health, logs, replies
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 from vietcx.store import db
+from vietcx.store.locks import DatabaseLockStore
 
 
 def refusing_malformed_tokens(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
@@ -70,6 +73,43 @@ def refusing_malformed_tokens(create_app: Callable[..., Sanic]) -> Callable[...,
         return app
 
     return create
+
+
+def answering_health(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
+    """Rasa's app with /health (vietcx/health.py): the model loaded, the tracker store and the lock
+    store reachable; 503 otherwise, so a balancer sends customers elsewhere."""
+
+    @functools.wraps(create_app)
+    def create(*args: Any, **kwargs: Any) -> Sanic:
+        app = create_app(*args, **kwargs)
+
+        @app.get("/health")
+        async def health_check(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            status, body = await asyncio.get_running_loop().run_in_executor(None, health.run, _checks(agent))
+            return response.json(body, status=status)
+
+        return app
+
+    return create
+
+
+def _checks(agent: Agent | None) -> dict[str, health.Check]:
+    def model() -> None:
+        if agent is None or not agent.is_ready():
+            raise RuntimeError("no model loaded")
+
+    checks = {"model": model}
+    tracker_store = getattr(agent, "tracker_store", None)
+    tracker_store = getattr(tracker_store, "_tracker_store", tracker_store)  # Rasa's awaitable wrapper
+    if isinstance(tracker_store, SQLTrackerStore):
+        checks["tracker_store"] = health.database(tracker_store.engine)
+    lock_store = getattr(agent, "lock_store", None)
+    if isinstance(lock_store, DatabaseLockStore):
+        checks["lock_store"] = health.database(lock_store.engine)
+    elif isinstance(lock_store, RedisLockStore):
+        checks["lock_store"] = lock_store.red.ping
+    return checks
 
 
 def parsing_off_the_loop(parse_message: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
@@ -194,7 +234,7 @@ def main() -> None:
     logging_file = logs.rasa_logging_file()
     if logging_file:
         arguments += ["--logging-config-file", str(logging_file)]
-    rasa.server.create_app = refusing_malformed_tokens(rasa.server.create_app)
+    rasa.server.create_app = answering_health(refusing_malformed_tokens(rasa.server.create_app))
     MessageProcessor.parse_message = reading_replies_in_context(
         parsing_off_the_loop(MessageProcessor.parse_message)
     )

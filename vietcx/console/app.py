@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
+from vietcx import health
 from vietcx.console import auth, labels, settings, views
 from vietcx.rasa_api import jwt_secret
 from vietcx.settings import rate_limit_storage
@@ -77,7 +78,7 @@ def create_app(
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
-    app.add_url_rule("/health", "health", lambda: ("ok", 200, {"Content-Type": "text/plain"}))
+    app.add_url_rule("/health", "health", _health)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(views.blueprint)
     app.jinja_env.filters["local_time"] = _local_time
@@ -91,6 +92,12 @@ def create_app(
         audit_actions=labels.AUDIT_ACTIONS,
     )
     return app
+
+
+def _health() -> tuple[Response, int]:
+    """The product database reachable (vietcx/health.py); 503 otherwise."""
+    status, body = health.run({"database": health.database(current_app.extensions["vietcx.db"])})
+    return jsonify(body), status
 
 
 def _require_sign_in() -> Response | tuple[str, int] | None:

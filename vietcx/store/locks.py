@@ -55,7 +55,7 @@ class DatabaseLockStore(LockStore):
     def __init__(self, endpoint_config: Any = None, url: str | None = None) -> None:
         """`url` (or the endpoint's `url`) names the database; the product's own by default."""
         configured = getattr(endpoint_config, "url", None) if endpoint_config is not None else None
-        self._engine: Engine = engine(url or configured)
+        self.engine: Engine = engine(url or configured)
         super().__init__()
 
     # ------------------------------------------------------------------ the ticket protocol
@@ -65,7 +65,7 @@ class DatabaseLockStore(LockStore):
         for attempt in range(_ISSUE_ATTEMPTS):
             now = time.time()
             try:
-                with self._engine.begin() as connection:
+                with self.engine.begin() as connection:
                     connection.execute(
                         delete(conversation_locks).where(
                             and_(
@@ -110,7 +110,7 @@ class DatabaseLockStore(LockStore):
     ) -> TicketLock:
         key, wait = lock_key(conversation_id), _FIRST_WAIT
         while True:
-            with self._engine.connect() as connection:
+            with self.engine.connect() as connection:
                 rows = connection.execute(
                     select(conversation_locks.c.ticket, conversation_locks.c.expires_at)
                     .where(
@@ -134,7 +134,7 @@ class DatabaseLockStore(LockStore):
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         """Removes the ticket."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(
                 delete(conversation_locks).where(
                     and_(
@@ -147,7 +147,7 @@ class DatabaseLockStore(LockStore):
     # ------------------------------------------------------------------ Rasa's storage interface
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         """The conversation's lock with its tickets, oldest first (None when it has none)."""
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             rows = connection.execute(
                 select(conversation_locks.c.ticket, conversation_locks.c.expires_at)
                 .where(conversation_locks.c.conversation_id == lock_key(conversation_id))
@@ -159,7 +159,7 @@ class DatabaseLockStore(LockStore):
 
     def delete_lock(self, conversation_id: str) -> None:
         """Removes every ticket of the conversation."""
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             result = connection.execute(
                 delete(conversation_locks).where(
                     conversation_locks.c.conversation_id == lock_key(conversation_id)
@@ -170,7 +170,7 @@ class DatabaseLockStore(LockStore):
     def save_lock(self, lock: TicketLock) -> None:
         """Replaces the conversation's tickets with the lock's."""
         key = lock_key(lock.conversation_id)
-        with self._engine.begin() as connection:
+        with self.engine.begin() as connection:
             connection.execute(delete(conversation_locks).where(conversation_locks.c.conversation_id == key))
             if lock.tickets:
                 connection.execute(
