@@ -21,6 +21,9 @@ WORKERS=${VIETCX_RASA_WORKERS:-$(nproc)}
 export SANIC_WORKERS=$WORKERS
 export VIETCX_READY_DIR=var/run/ready
 rm -rf "$VIETCX_READY_DIR" && mkdir -p "$VIETCX_READY_DIR"
+# the Rasa processes' counters for /metrics (vietcx/metrics.py), summed over the processes
+export PROMETHEUS_MULTIPROC_DIR=var/run/metrics
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 # the product database's tables exist before several processes open it at once
 .venv/bin/python -c 'from vietcx.store.db import engine; engine()'
 

@@ -326,6 +326,7 @@ def running_assistant(
             "VIETCX_ENDPOINTS": str(Path(workdir) / "endpoints.yml"),
             "VIETCX_SWEEP_SECONDS": "2",
             "VIETCX_READY_DIR": str(Path(workdir) / "ready"),
+            "PROMETHEUS_MULTIPROC_DIR": str(Path(workdir) / "metrics"),
             "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
             "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
             "VIETCX_REST_TOKEN": secrets.token_hex(32),
@@ -347,6 +348,7 @@ def running_assistant(
             **(extra_env or {}),
         }
         (Path(workdir) / "ready").mkdir()
+        (Path(workdir) / "metrics").mkdir()
         assistant = Assistant(Path(workdir), model, env)
         try:
             assistant.start()

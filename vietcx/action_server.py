@@ -17,7 +17,7 @@ import sys
 from rasa_sdk.endpoint import create_app
 from sanic import response
 
-from vietcx import health, logs
+from vietcx import health, logs, metrics
 from vietcx.store import db, retention, sentiment
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,13 @@ def main() -> None:
             if status != 200:
                 return response.json(body, status=status)
         return None
+
+    @app.get("/metrics")
+    async def figures(_request):  # noqa: ANN001, ANN202 (Sanic's handler signature)
+        """What the product database holds now (vietcx/metrics.py)."""
+        loop = asyncio.get_running_loop()
+        body = await loop.run_in_executor(None, metrics.database_exposition, db.engine())
+        return response.raw(body, content_type=metrics.CONTENT_TYPE)
 
     @app.after_server_start
     async def start_sweeping(app, _loop) -> None:  # noqa: ANN001 (Sanic's listener signature)

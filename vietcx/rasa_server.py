@@ -35,10 +35,11 @@ import rasa.server
 from rasa.__main__ import main as rasa_main
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.processor import MessageProcessor
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -47,7 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import make_url
 
-from vietcx import health, logs, replies
+from vietcx import health, logs, metrics, replies
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 from vietcx.store import db
 from vietcx.store.locks import DatabaseLockStore
@@ -75,9 +76,10 @@ def refusing_malformed_tokens(create_app: Callable[..., Sanic]) -> Callable[...,
     return create
 
 
-def answering_health(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
-    """Rasa's app with /health (vietcx/health.py): the model loaded, the tracker store and the lock
-    store reachable; 503 otherwise, so a balancer sends customers elsewhere."""
+def answering_operators(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
+    """Rasa's app with /health (vietcx/health.py: the model loaded, the tracker store and the lock
+    store reachable; 503 otherwise, so a balancer sends customers elsewhere) and /metrics
+    (vietcx/metrics.py)."""
 
     @functools.wraps(create_app)
     def create(*args: Any, **kwargs: Any) -> Sanic:
@@ -88,6 +90,11 @@ def answering_health(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
             agent = getattr(request.app.ctx, "agent", None)
             status, body = await asyncio.get_running_loop().run_in_executor(None, health.run, _checks(agent))
             return response.json(body, status=status)
+
+        @app.get("/metrics")
+        async def figures(_request: Request) -> HTTPResponse:
+            body = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
+            return response.raw(body, content_type=metrics.CONTENT_TYPE)
 
         return app
 
@@ -132,6 +139,31 @@ def parsing_off_the_loop(parse_message: Callable[..., Coroutine]) -> Callable[..
     return parse
 
 
+def counting_turns(handle_message: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """`MessageProcessor.handle_message`, counted and timed per channel (vietcx/metrics.py)."""
+
+    @functools.wraps(handle_message)
+    async def handle(self: MessageProcessor, message: UserMessage) -> Any:
+        channel = message.input_channel or "unknown"
+        metrics.current_channel.set(channel)
+        metrics.MESSAGES.labels(channel).inc()
+        with metrics.TURN_SECONDS.labels(channel).time():
+            return await handle_message(self, message)
+
+    return handle
+
+
+def counting_replies(send_response: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """`OutputChannel.send_response`, counted under the channel of the turn that sends it."""
+
+    @functools.wraps(send_response)
+    async def send(self: OutputChannel, recipient_id: str, message: dict[str, Any]) -> None:
+        metrics.REPLIES.labels(metrics.current_channel.get()).inc()
+        await send_response(self, recipient_id, message)
+
+    return send
+
+
 def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
     """`MessageProcessor.parse_message` that reads a message as the answer to the question the
     assistant has just asked when it is one (vietcx/replies.py); the API's /model/parse, which has
@@ -145,7 +177,12 @@ def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Calla
         only_output_properties: bool = True,
     ) -> dict[str, Any]:
         parsed = await parse_message(self, message, tracker, only_output_properties)
-        return replies.in_context(parsed, tracker.events) if tracker is not None else parsed
+        if tracker is None:
+            return parsed
+        parsed = replies.in_context(parsed, tracker.events)
+        if (parsed.get("intent") or {}).get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            metrics.FALLBACKS.labels(message.input_channel or "unknown").inc()
+        return parsed
 
     return parse
 
@@ -234,11 +271,13 @@ def main() -> None:
     logging_file = logs.rasa_logging_file()
     if logging_file:
         arguments += ["--logging-config-file", str(logging_file)]
-    rasa.server.create_app = answering_health(refusing_malformed_tokens(rasa.server.create_app))
+    rasa.server.create_app = answering_operators(refusing_malformed_tokens(rasa.server.create_app))
     MessageProcessor.parse_message = reading_replies_in_context(
         parsing_off_the_loop(MessageProcessor.parse_message)
     )
     validating_with_one_validator(RemoteAction)
+    MessageProcessor.handle_message = counting_turns(MessageProcessor.handle_message)
+    OutputChannel.send_response = counting_replies(OutputChannel.send_response)
     rasa.core.run.load_agent_on_start = warming_up(rasa.core.run.load_agent_on_start)
     db.tune_every_sqlite_engine()  # Rasa's tracker store, written by every Rasa process
     tracker_store = rasa.core.tracker_store

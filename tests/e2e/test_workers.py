@@ -49,6 +49,9 @@ def test_both_processes_answer_customers(assistant: Assistant) -> None:
     used = {pid: _cpu_ticks(pid) - before[pid] for pid in pids}
     # the kernel hands connections to whichever process accepts first: both must have worked
     assert all(ticks > 20 for ticks in used.values()), used
+    # /metrics, answered by either process, counts the messages of both
+    figures = requests.get(f"{assistant.url}/metrics", timeout=10).text
+    assert 'vietcx_messages_total{channel="rest"} 48.0' in figures
 
 
 def test_a_burst_of_one_customer_is_handled_one_message_at_a_time(assistant: Assistant) -> None:
