@@ -1,6 +1,8 @@
 """Where the servers log: appended files under VIETCX_LOG_DIR (`make run`: var/log/), rotated by
 size and never truncated by a restart, so the logs stay an audit trail. Without VIETCX_LOG_DIR
-(tests, a service manager that collects stderr) everything goes to stderr.
+(tests, a service manager that collects stderr) everything goes to stderr. Several processes write
+one file (`make run` runs a Rasa process per core): the rotation takes a lock file beside the log
+(concurrent-log-handler), where the standard library's handler lost a fifth of the lines.
 
 VIETCX_LOG_MAX_BYTES   size at which a log file is rotated (default 10 MB)
 VIETCX_LOG_BACKUPS     rotated files kept per log (default 10)
@@ -9,11 +11,11 @@ VIETCX_LOG_BACKUPS     rotated files kept per log (default 10)
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 from pathlib import Path
 
 import yaml
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
 
@@ -37,8 +39,8 @@ def configure(name: str, level: int = logging.INFO) -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     size, backups = _rotation()
-    handler = logging.handlers.RotatingFileHandler(
-        folder / f"{name}.log", maxBytes=size, backupCount=backups, encoding="utf-8"
+    handler = ConcurrentRotatingFileHandler(
+        str(folder / f"{name}.log"), maxBytes=size, backupCount=backups, encoding="utf-8"
     )
     handler.setFormatter(logging.Formatter(FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
@@ -53,7 +55,7 @@ def rasa_logging_file(name: str = "rasa") -> Path | None:
     folder.mkdir(parents=True, exist_ok=True)
     size, backups = _rotation()
     handler = {
-        "class": "logging.handlers.RotatingFileHandler",
+        "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
         "filename": str(folder / f"{name}.log"),
         "maxBytes": size,
         "backupCount": backups,

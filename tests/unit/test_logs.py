@@ -50,5 +50,21 @@ def test_rasas_logging_configuration_writes_the_same_way(tmp_path: Path) -> None
     text = (tmp_path / "rasa.log").read_text(encoding="utf-8")
     assert text.count("run one") == 2 and text.count("run two") == 2
     config = yaml.safe_load((tmp_path / ".rasa-logging.yml").read_text(encoding="utf-8"))
-    assert config["handlers"]["file"]["class"] == "logging.handlers.RotatingFileHandler"
+    assert config["handlers"]["file"]["class"] == "concurrent_log_handler.ConcurrentRotatingFileHandler"
     assert set(config["loggers"]) == {"sanic.root", "sanic.error"}
+
+
+def test_several_processes_share_one_log_without_losing_lines(tmp_path: Path) -> None:
+    """`make run` runs a Rasa process per core, all writing rasa.log: rotation must not race."""
+    env = {**os.environ, "VIETCX_LOG_DIR": str(tmp_path), "VIETCX_LOG_MAX_BYTES": "4000"}
+    env["VIETCX_LOG_BACKUPS"] = "500"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", SERVER, "rasa", "400", f"p{n}"], cwd=PROJECT, env=env)
+        for n in range(3)
+    ]
+    assert [writer.wait(timeout=120) for writer in writers] == [0, 0, 0]
+    lines = [
+        line for log in tmp_path.glob("rasa.log*") for line in log.read_text(encoding="utf-8").splitlines()
+    ]
+    for n in range(3):
+        assert sum(f"run p{n} line" in line for line in lines) == 400
