@@ -143,7 +143,7 @@ def act(client: FlaskClient, escalation_id: int, action: str, **fields: str):  #
 
 def test_health_needs_no_session(app: Flask) -> None:
     answer = app.test_client().get("/health")
-    assert answer.status_code == 200 and answer.text == "ok"
+    assert answer.status_code == 200 and answer.json == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_a_wrong_password_is_refused_without_saying_whether_the_user_exists(app: Flask) -> None:
