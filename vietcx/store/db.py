@@ -1,7 +1,9 @@
 """Engine and schema of the product's database (SQLite by default, PostgreSQL by URL).
 
-The schema is created on first use and migrated additively: a column added to a table here is
-added to an existing database at start-up, so upgrading never needs a manual step.
+The schema is brought up to date by Alembic's migrations (vietcx/store/migrations/) whenever a
+process first opens the database, so upgrading never needs a manual step. A change to a table here
+needs its migration too: `alembic revision --autogenerate` against a migrated database writes one
+to check, and tests/unit/test_migrations.py fails until it exists.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
+import portalocker
 from sqlalchemy import (
     Boolean,
     Column,
@@ -27,7 +32,6 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    inspect,
     text,
 )
 from sqlalchemy.engine import URL, Engine, Row, make_url
@@ -312,18 +316,39 @@ def tune_every_sqlite_engine() -> None:
         event.listen(Engine, "connect", _sqlite_pragmas)
 
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
 def migrate(target: Engine) -> None:
-    """Creates missing tables and adds missing columns (additive migrations only)."""
-    metadata.create_all(target)
-    inspector = inspect(target)
-    with target.begin() as connection:
-        for table in metadata.sorted_tables:
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in present:
-                    kind = column.type.compile(dialect=target.dialect)
-                    logger.info("Adding column %s.%s", table.name, column.name)
-                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+    """Brings the database's schema to the newest migration (vietcx/store/migrations, Alembic),
+    one process at a time: every server opens the database when it starts, and several start at
+    once. A database from before Alembic is brought up by the first migration, rows kept."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with _one_migrator(target), target.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def _one_migrator(target: Engine) -> Iterator[None]:
+    """A lock across processes for the migration: a lock file beside a SQLite database, an
+    advisory lock on PostgreSQL."""
+    if target.dialect.name == "sqlite" and target.url.database not in (None, "", ":memory:"):
+        with portalocker.Lock(f"{target.url.database}.migrating", timeout=120):
+            yield
+    elif target.dialect.name == "postgresql":
+        with target.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(742863)"))
+            try:
+                yield
+            finally:
+                holder.execute(text("SELECT pg_advisory_unlock(742863)"))
+    else:
+        yield
 
 
 def stream(query: Select, db: Engine, batch: int = 5000) -> Iterator[list[Row]]:
