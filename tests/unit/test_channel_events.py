@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import create_engine, inspect, select, update
 from sqlalchemy.engine import Engine
 
 from vietcx.store import events
-from vietcx.store.db import channel_events, engine, migrate
+from vietcx.store.db import channel_events, customers, engine
 
 
 @pytest.fixture()
@@ -26,11 +26,11 @@ def stored(db: Engine) -> list[tuple[str, str]]:
         return [tuple(row) for row in connection.execute(query)]
 
 
-def test_the_schema_has_the_table_and_its_unique_constraint(db: Engine) -> None:
-    channel_events.drop(db)  # a database from before the table (and before Alembic): start-up adds it
-    with db.begin() as connection:
-        connection.execute(text("DROP TABLE alembic_version"))
-    migrate(db)
+def test_the_schema_has_the_table_and_its_unique_constraint(tmp_path: Path) -> None:
+    old = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    customers.create(old)  # a database from before the table (and before Alembic)
+    old.dispose()
+    db = engine(f"sqlite:///{tmp_path / 'old.db'}")  # start-up adds it
     inspector = inspect(db)
     assert {"platform", "event_id", "received_at"} <= {
         c["name"] for c in inspector.get_columns("channel_events")

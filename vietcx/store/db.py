@@ -9,6 +9,7 @@ to check, and tests/unit/test_migrations.py fails until it exists.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -85,6 +86,15 @@ surveys = Table(
 )
 
 
+def text_sha256(text: str | None) -> str:
+    """The hex SHA-256 of a message's text (of "" for none)."""
+    return hashlib.sha256((text or "").encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _hash_of_text(context: Any) -> str:  # noqa: ANN401 (SQLAlchemy's execution context)
+    return text_sha256(context.get_current_parameters().get("text"))
+
+
 message_sentiment = Table(
     "message_sentiment",
     metadata,
@@ -99,7 +109,10 @@ message_sentiment = Table(
     Column("label", String(16), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("score", Float, nullable=False),  # P(positive) − P(negative), from −1 to 1
-    UniqueConstraint("sender_id", "sent_at", "text", name="uq_message_sentiment"),
+    # the text's SHA-256 stands for it in the unique key: PostgreSQL refuses index entries over
+    # about 2.7 kB, and customers paste long texts (filled in from `text` on every insert)
+    Column("text_sha256", String(64), default=lambda ctx: _hash_of_text(ctx)),
+    UniqueConstraint("sender_id", "sent_at", "text_sha256", name="uq_message_sentiment_text"),
 )
 
 conversation_sentiment = Table(
@@ -319,10 +332,11 @@ def tune_every_sqlite_engine() -> None:
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def migrate(target: Engine) -> None:
+def migrate(target: Engine, revision: str = "head") -> None:
     """Brings the database's schema to the newest migration (vietcx/store/migrations, Alembic),
     one process at a time: every server opens the database when it starts, and several start at
-    once. A database from before Alembic is brought up by the first migration, rows kept."""
+    once. A database from before Alembic is brought up by the first migration, rows kept.
+    `revision`: another one than the newest (tests of a migration start from the one before)."""
     from alembic import command
     from alembic.config import Config
 
@@ -330,7 +344,7 @@ def migrate(target: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with _one_migrator(target), target.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 @contextmanager
