@@ -73,7 +73,14 @@ def main() -> None:
 
     @app.middleware("request")
     async def dependencies(request):  # noqa: ANN001, ANN202 (Sanic's middleware signature)
-        """rasa-sdk's /health says "ok" whatever happens: first check the product database."""
+        """rasa-sdk's /health says "ok" whatever happens: first check the product database. An
+        action call's lines in the log carry its conversation."""
+        if request.path == "/webhook":
+            try:
+                tracker = request.json.get("tracker") or {}
+                logs.conversation.set(str(tracker.get("sender_id") or "-")[:200])
+            except Exception:  # not a tracker: rasa-sdk answers it as it always did
+                logs.conversation.set("-")
         if request.path == "/health":
             checks = {"database": health.database(db.engine())}
             status, body = await asyncio.get_running_loop().run_in_executor(None, health.run, checks)

@@ -10,6 +10,7 @@ VIETCX_LOG_BACKUPS     rotated files kept per log (default 10)
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 from pathlib import Path
@@ -17,7 +18,18 @@ from pathlib import Path
 import yaml
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
-FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s"
+FORMAT = "%(asctime)s %(levelname)s %(process)d %(name)s [%(conversation)s]: %(message)s"
+# the conversation (sender id) being handled, put on every line logged while it is: the Rasa server
+# sets it for each turn, the action server for each action call; "-" outside any conversation
+conversation: contextvars.ContextVar[str] = contextvars.ContextVar("vietcx_conversation", default="-")
+
+
+class ConversationFilter(logging.Filter):
+    """Gives every record the conversation it was logged in (the format names it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.conversation = conversation.get()
+        return True
 
 
 def log_dir() -> Path | None:
@@ -35,14 +47,15 @@ def configure(name: str, level: int = logging.INFO) -> None:
     """Logging of one of the product's own servers (`name`: actions, console)."""
     folder = log_dir()
     if folder is None:
-        logging.basicConfig(level=level, format=FORMAT)
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    size, backups = _rotation()
-    handler = ConcurrentRotatingFileHandler(
-        str(folder / f"{name}.log"), maxBytes=size, backupCount=backups, encoding="utf-8"
-    )
+        handler: logging.Handler = logging.StreamHandler()
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        size, backups = _rotation()
+        handler = ConcurrentRotatingFileHandler(
+            str(folder / f"{name}.log"), maxBytes=size, backupCount=backups, encoding="utf-8"
+        )
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(ConversationFilter())
     logging.basicConfig(level=level, handlers=[handler])
 
 
@@ -61,11 +74,13 @@ def rasa_logging_file(name: str = "rasa") -> Path | None:
         "backupCount": backups,
         "encoding": "utf-8",
         "formatter": "plain",
+        "filters": ["conversation"],
     }
     config = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": FORMAT}},
+        "filters": {"conversation": {"()": "vietcx.logs.ConversationFilter"}},
         "handlers": {"file": handler},
         "root": {"level": "INFO", "handlers": ["file"]},
         # Sanic's loggers do not propagate (Rasa turns that off): errors are written all the same

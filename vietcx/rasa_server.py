@@ -19,9 +19,12 @@ giải quyết chưa?", a survey score…) before the policies see it: vietcx/re
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
+import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,6 +55,8 @@ from vietcx import health, logs, metrics, replies
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 from vietcx.store import db
 from vietcx.store.locks import DatabaseLockStore
+
+logger = logging.getLogger("vietcx.rasa_server")  # also when run as __main__
 
 
 def refusing_malformed_tokens(create_app: Callable[..., Sanic]) -> Callable[..., Sanic]:
@@ -139,16 +144,30 @@ def parsing_off_the_loop(parse_message: Callable[..., Coroutine]) -> Callable[..
     return parse
 
 
+# what the log's one line per turn says of it (no text: the customer's words stay out of the log)
+_turn: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("vietcx_turn", default=None)
+
+
 def counting_turns(handle_message: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
-    """`MessageProcessor.handle_message`, counted and timed per channel (vietcx/metrics.py)."""
+    """`MessageProcessor.handle_message`, counted and timed per channel (vietcx/metrics.py), with
+    one line in the log per turn, under its conversation (vietcx/logs.py)."""
 
     @functools.wraps(handle_message)
     async def handle(self: MessageProcessor, message: UserMessage) -> Any:
         channel = message.input_channel or "unknown"
         metrics.current_channel.set(channel)
+        logs.conversation.set(message.sender_id or "-")
+        turn: dict[str, Any] = {"intent": "-", "confidence": 0.0, "replies": 0}
+        _turn.set(turn)
         metrics.MESSAGES.labels(channel).inc()
+        started = time.perf_counter()
         with metrics.TURN_SECONDS.labels(channel).time():
-            return await handle_message(self, message)
+            result = await handle_message(self, message)
+        logger.info(
+            "turn: channel=%s intent=%s (%.2f) replies=%d in %.3f s",
+            channel, turn["intent"], turn["confidence"], turn["replies"], time.perf_counter() - started,
+        )  # fmt: skip
+        return result
 
     return handle
 
@@ -159,6 +178,9 @@ def counting_replies(send_response: Callable[..., Coroutine]) -> Callable[..., C
     @functools.wraps(send_response)
     async def send(self: OutputChannel, recipient_id: str, message: dict[str, Any]) -> None:
         metrics.REPLIES.labels(metrics.current_channel.get()).inc()
+        turn = _turn.get()
+        if turn is not None:  # outside a turn (a staff message pushed): nothing to count
+            turn["replies"] += 1
         await send_response(self, recipient_id, message)
 
     return send
@@ -180,6 +202,10 @@ def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Calla
         if tracker is None:
             return parsed
         parsed = replies.in_context(parsed, tracker.events)
+        intent = parsed.get("intent") or {}
+        turn = _turn.get()
+        if turn is not None:
+            turn.update(intent=intent.get("name") or "-", confidence=float(intent.get("confidence") or 0))
         if (parsed.get("intent") or {}).get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
             metrics.FALLBACKS.labels(message.input_channel or "unknown").inc()
         return parsed

@@ -19,6 +19,8 @@ if sys.argv[1] == "rasa":
     logging.config.dictConfig(yaml.safe_load(open(logs.rasa_logging_file())))
 else:
     logs.configure("actions")
+logging.getLogger("vietcx.test").info("outside any conversation (%s)", sys.argv[3])
+logs.conversation.set("zalo-12345")
 for number in range(int(sys.argv[2])):
     logging.getLogger("vietcx.test").info("run %s line %d %s", sys.argv[3], number, "x" * 40)
 """
@@ -68,3 +70,11 @@ def test_several_processes_share_one_log_without_losing_lines(tmp_path: Path) ->
     ]
     for n in range(3):
         assert sum(f"run p{n} line" in line for line in lines) == 400
+
+
+def test_every_line_names_its_conversation(tmp_path: Path) -> None:
+    for kind in ("actions", "rasa"):
+        run(tmp_path, kind, 1, kind)
+        lines = (tmp_path / f"{kind}.log").read_text(encoding="utf-8").splitlines()
+        assert any(line.endswith(f"[-]: outside any conversation ({kind})") for line in lines)
+        assert any("[zalo-12345]: run" in line and "line 0" in line for line in lines)
