@@ -24,8 +24,6 @@ rm -rf "$VIETCX_READY_DIR" && mkdir -p "$VIETCX_READY_DIR"
 # the Rasa processes' counters for /metrics (vietcx/metrics.py), summed over the processes
 export PROMETHEUS_MULTIPROC_DIR=var/run/metrics
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-# the product database's tables exist before several processes open it at once
-.venv/bin/python -c 'from vietcx.store.db import engine; engine()'
 
 .venv/bin/python -m vietcx.action_server --host "$HOST" --port "$ACTIONS_PORT" >>"$VIETCX_LOG_DIR/actions.out" 2>&1 &
 actions_pid=$!

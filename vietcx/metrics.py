@@ -12,7 +12,6 @@ the same whichever process is asked. No figure holds personal data.
 
 from __future__ import annotations
 
-import contextvars
 import os
 from collections.abc import Iterator
 
@@ -42,8 +41,6 @@ TURN_SECONDS = Histogram(
     ["channel"],
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-# the channel of the message being handled, for the replies sent during its turn
-current_channel: contextvars.ContextVar[str] = contextvars.ContextVar("vietcx_channel", default="unknown")
 
 
 def exposition() -> bytes:

@@ -144,7 +144,8 @@ def parsing_off_the_loop(parse_message: Callable[..., Coroutine]) -> Callable[..
     return parse
 
 
-# what the log's one line per turn says of it (no text: the customer's words stay out of the log)
+# the turn being handled: its channel labels the replies it sends, and the log's one line per turn
+# says the rest (no text: the customer's words stay out of the log)
 _turn: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("vietcx_turn", default=None)
 
 
@@ -155,19 +156,20 @@ def counting_turns(handle_message: Callable[..., Coroutine]) -> Callable[..., Co
     @functools.wraps(handle_message)
     async def handle(self: MessageProcessor, message: UserMessage) -> Any:
         channel = message.input_channel or "unknown"
-        metrics.current_channel.set(channel)
         logs.conversation.set(message.sender_id or "-")
-        turn: dict[str, Any] = {"intent": "-", "confidence": 0.0, "replies": 0}
+        turn: dict[str, Any] = {"channel": channel, "intent": "-", "confidence": 0.0, "replies": 0}
         _turn.set(turn)
         metrics.MESSAGES.labels(channel).inc()
         started = time.perf_counter()
-        with metrics.TURN_SECONDS.labels(channel).time():
-            result = await handle_message(self, message)
-        logger.info(
-            "turn: channel=%s intent=%s (%.2f) replies=%d in %.3f s",
-            channel, turn["intent"], turn["confidence"], turn["replies"], time.perf_counter() - started,
-        )  # fmt: skip
-        return result
+        try:
+            return await handle_message(self, message)
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.TURN_SECONDS.labels(channel).observe(seconds)
+            logger.info(
+                "turn: channel=%s intent=%s (%.2f) replies=%d in %.3f s",
+                channel, turn["intent"], turn["confidence"], turn["replies"], seconds,
+            )  # fmt: skip
 
     return handle
 
@@ -177,9 +179,9 @@ def counting_replies(send_response: Callable[..., Coroutine]) -> Callable[..., C
 
     @functools.wraps(send_response)
     async def send(self: OutputChannel, recipient_id: str, message: dict[str, Any]) -> None:
-        metrics.REPLIES.labels(metrics.current_channel.get()).inc()
         turn = _turn.get()
-        if turn is not None:  # outside a turn (a staff message pushed): nothing to count
+        metrics.REPLIES.labels(turn["channel"] if turn else "unknown").inc()
+        if turn is not None:  # outside a turn (a staff message pushed): no turn to count it in
             turn["replies"] += 1
         await send_response(self, recipient_id, message)
 

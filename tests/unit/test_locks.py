@@ -104,7 +104,7 @@ def _count_under_lock(url: str, counter: str, times: int) -> None:
 def test_processes_never_hold_one_conversation_at_once(url: str, tmp_path: Path) -> None:
     counter = tmp_path / "counter"
     counter.write_text("0")
-    DatabaseLockStore(url=url)  # schema created once, as make run does before its servers
+    DatabaseLockStore(url=url)  # schema migrated before the processes race for the lock
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_count_under_lock, args=(url, str(counter), 25)) for _ in range(3)]
     for worker in workers:

@@ -71,7 +71,7 @@ def _first_contact(url: str, start: multiprocessing.synchronize.Event, errors: m
 
 def test_a_first_contact_reaching_several_processes_at_once_makes_one_profile(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'race.db'}"
-    engine(url)  # the schema exists, as make run makes it before its servers start
+    engine(url)  # schema migrated before the processes race for the profile
     context = multiprocessing.get_context("spawn")
     start, errors = context.Event(), context.Queue()
     for attempt in range(3):  # a race needs the processes to meet: play it a few times
