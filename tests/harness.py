@@ -106,7 +106,8 @@ class Assistant:
             endpoints.write_text(
                 f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
                 f'tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: "{self.workdir / "tracker.db"}"\n'
-                "lock_store:\n  type: vietcx.store.locks.DatabaseLockStore\n",
+                "lock_store:\n  type: vietcx.store.locks.DatabaseLockStore\n"
+                "event_broker:\n  type: vietcx.store.sentiment_queue.SentimentQueue\n",
                 encoding="utf-8",
             )
             command = [
@@ -310,6 +311,32 @@ def zalo_env(port: int) -> dict[str, str]:
     }
 
 
+def server_settings(workdir: Path) -> dict[str, str]:
+    """Fresh secrets, fakes of the platforms and test-friendly limits, as every test server gets."""
+    return {
+        "VIETCX_KB_FILE": str(shutil.copy(kb_file(), workdir / "faq.yml")),
+        "VIETCX_SWEEP_SECONDS": "2",
+        "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
+        "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
+        "VIETCX_REST_TOKEN": secrets.token_hex(32),
+        "VIETCX_RASA_JWT_SECRET": secrets.token_hex(32),
+        "VIETCX_WEB_SESSION_SECRET": secrets.token_hex(32),
+        "VIETCX_WEB_IDENTITY_SECRET": secrets.token_hex(32),
+        "VIETCX_PSEUDONYM_SECRET": secrets.token_hex(32),
+        # Messenger's page, with the Graph API played by a fake the tests start on this port
+        "VIETCX_MESSENGER_APP_SECRET": secrets.token_hex(16),
+        "VIETCX_MESSENGER_VERIFY_TOKEN": secrets.token_hex(8),
+        "VIETCX_MESSENGER_PAGE_TOKEN": "EAAG" + secrets.token_hex(20),
+        "VIETCX_GRAPH_URL": f"http://127.0.0.1:{free_port()}/v19.0",
+        # a Zalo OA, with Zalo's OA API and OAuth played by one fake the tests start on this port
+        **zalo_env(free_port()),
+        # scripted conversations type faster than any customer: the product's own limits are
+        # exercised by tests/security against servers of their own
+        "VIETCX_LIMIT_CONVERSATION": "1000/second",
+        "VIETCX_LIMIT_FLOOD": "10000/minute",
+    }
+
+
 @contextlib.contextmanager
 def running_assistant(
     model: Path = DEFAULT_MODEL, extra_env: dict[str, str] | None = None
@@ -321,30 +348,11 @@ def running_assistant(
         env = {
             **os.environ,
             **QUIET_ENV,
+            **server_settings(Path(workdir)),
             "VIETCX_DATABASE_URL": f"sqlite:///{Path(workdir) / 'vietcx.db'}",
-            "VIETCX_KB_FILE": str(shutil.copy(kb_file(), Path(workdir) / "faq.yml")),
             "VIETCX_ENDPOINTS": str(Path(workdir) / "endpoints.yml"),
-            "VIETCX_SWEEP_SECONDS": "2",
             "VIETCX_READY_DIR": str(Path(workdir) / "ready"),
             "PROMETHEUS_MULTIPROC_DIR": str(Path(workdir) / "metrics"),
-            "VIETCX_STAFF_HOURS": "00:00-24:00",  # staff always on duty unless a test says otherwise
-            "VIETCX_CONSOLE_SECRET": secrets.token_hex(32),
-            "VIETCX_REST_TOKEN": secrets.token_hex(32),
-            "VIETCX_RASA_JWT_SECRET": secrets.token_hex(32),
-            "VIETCX_WEB_SESSION_SECRET": secrets.token_hex(32),
-            "VIETCX_WEB_IDENTITY_SECRET": secrets.token_hex(32),
-            "VIETCX_PSEUDONYM_SECRET": secrets.token_hex(32),
-            # Messenger's page, with the Graph API played by a fake the tests start on this port
-            "VIETCX_MESSENGER_APP_SECRET": secrets.token_hex(16),
-            "VIETCX_MESSENGER_VERIFY_TOKEN": secrets.token_hex(8),
-            "VIETCX_MESSENGER_PAGE_TOKEN": "EAAG" + secrets.token_hex(20),
-            "VIETCX_GRAPH_URL": f"http://127.0.0.1:{free_port()}/v19.0",
-            # a Zalo OA, with Zalo's OA API and OAuth played by one fake the tests start on this port
-            **zalo_env(free_port()),
-            # scripted conversations type faster than any customer: the product's own limits are
-            # exercised by tests/security against servers of their own
-            "VIETCX_LIMIT_CONVERSATION": "1000/second",
-            "VIETCX_LIMIT_FLOOD": "10000/minute",
             **(extra_env or {}),
         }
         (Path(workdir) / "ready").mkdir()

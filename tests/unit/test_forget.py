@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from tracker_store import tracker_store_file, write_tracker
+from tracker_store import publish, tracker_store_file, write_tracker
 
 from vietcx.cli import main
 from vietcx.names import make_name
@@ -104,6 +104,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracker: Path) -> Engine
     profiles.save_name("web", "cust-42", make_name(["Trần", "Thị", "Ngọc"]), source="customer", db=database)
     profiles.save_name("web", "cust-77", make_name(["Lê", "Văn", "An"]), source="customer", db=database)
     profiles.start_conversation("rest", "cust-42", db=database)
+    publish(database, CONVERSATIONS)  # as Rasa's event broker does
     sentiment.sweep(database)  # message_sentiment and conversation_sentiment, from the tracker store
     for sender, customer, csat, comment in [
         ("cust-42", "cust-42", 5, "Ngọc hài lòng, gọi 0912345678"),

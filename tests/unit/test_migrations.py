@@ -11,13 +11,22 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, bindparam, create_engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from vietcx.store.db import customers, engine, message_sentiment, metadata, migrate, text_sha256
+from vietcx.store.db import MIGRATIONS, customers, engine, message_sentiment, metadata, migrate, text_sha256
 
-HEAD = "0002"
+
+def _head() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+HEAD = _head()
 
 
 def test_a_new_database_gets_every_table_at_the_newest_revision(tmp_path: Path) -> None:

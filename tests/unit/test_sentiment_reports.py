@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, select, text
+from tracker_store import publish
 
 from vietcx.cli import main
 from vietcx.reports import sentiment as report
@@ -65,7 +66,9 @@ def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
                     ),
                     {"s": sender, "t": event["event"], "ts": event["timestamp"], "d": json.dumps(event)},
                 )
-    return engine(product_url)
+    product = engine(product_url)
+    publish(product, conversations)  # as Rasa's event broker does
+    return product
 
 
 def test_sweep_stores_every_message_and_conversation(stores) -> None:  # noqa: ANN001

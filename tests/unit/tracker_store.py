@@ -7,6 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+
+from vietcx.store.sentiment_queue import SentimentQueue
 
 
 def write_tracker(path: Path, conversations: dict[str, list[dict]]) -> None:
@@ -49,3 +52,11 @@ def tracker_store_file(
     monkeypatch.setenv("VIETCX_ENDPOINTS", str(endpoints))
     write_tracker(path, conversations)
     return path
+
+
+def publish(db: Engine, conversations: dict[str, list[dict]]) -> None:
+    """What Rasa's event broker (endpoints.yml) is given as the events above are stored."""
+    broker = SentimentQueue(db)
+    for sender, events in conversations.items():
+        for event in events:
+            broker.publish({"sender_id": sender, **event})

@@ -138,12 +138,26 @@ conversation_sentiment = Table(
     UniqueConstraint("sender_id", "session_started_at", name="uq_conversation_sentiment"),
 )
 
-# how far the sentiment sweep has read Rasa's tracker store
-sync_state = Table(
-    "sync_state",
+# the conversations whose sentiment rows are to be written again: one row per tracker event that
+# matters to them, put here by Rasa's event broker (vietcx/store/sentiment_queue.py) and removed
+# by the sweep once written (vietcx/store/sentiment.py)
+sentiment_queue = Table(
+    "sentiment_queue",
     metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Integer, nullable=False),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(200), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("timestamp", String(32), nullable=False),  # the event's own, as repr(float)
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+)
+
+# work that one process at a time may do (the sentiment sweep): taken until `until` by `holder`
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
 )
 
 # conversations staff should look at (e.g. two strongly negative messages in a row)

@@ -1,9 +1,11 @@
 """Per-message and per-conversation sentiment, copied from Rasa's tracker store into the product DB.
 
-The sweep reads the conversations that changed since the last sweep and (re)writes their rows,
-so every conversation gets a summary, including ones that stopped abruptly: a conversation is
-marked `ended` once a new session follows it or it has been idle for `idle_minutes`. The action
-server sweeps every minute; reports sweep before they read.
+The sweep writes again the conversations that Rasa's event broker queued (vietcx/store/
+sentiment_queue.py), reading their events from the tracker store, so every conversation gets a
+summary, including ones that stopped abruptly: a conversation is marked `ended` once a new
+session follows it or it has been idle for `idle_minutes`. One process sweeps at a time (a lease),
+the action servers every few seconds; reports sweep before they read. A conversation that fails
+is logged and tried again next time, without holding up the others.
 """
 
 from __future__ import annotations
@@ -12,53 +14,90 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, select, text
+from sqlalchemy import and_, delete, select, text, update
 from sqlalchemy.engine import Engine
 
 from vietcx.conversation_sentiment import Session, sessions, summarize
-from vietcx.store.db import conversation_sentiment, engine, flags, message_sentiment, sync_state
+from vietcx.store import leases, sentiment_queue
+from vietcx.store.db import conversation_sentiment, engine, flags, message_sentiment
 from vietcx.store.tracker import tracker_engine
 
 logger = logging.getLogger(__name__)
 IDLE_MINUTES = 10
+BATCH = 500
+# a queued event the tracker store still does not hold after this long never will (its server
+# died before committing it): its conversation is written from what is there
+OVERDUE_MINUTES = 5
 
 
 def sweep(
     db: Engine | None = None, tracker_url: str | None = None, idle_minutes: float = IDLE_MINUTES
 ) -> int:
-    """Updates the rows of every conversation with new events; returns how many were written."""
+    """Writes the conversations with queued events; returns how many sessions were written."""
     db = db or engine()
     tracker = tracker_engine(tracker_url)
     if tracker is None:
         return 0
-    with db.connect() as connection:
-        mark = (
-            connection.execute(select(sync_state.c.value).where(sync_state.c.key == "events")).scalar() or 0
-        )
+    written = 0
+    with leases.held("sentiment-sweep", 300, db) as mine:
+        if not mine:
+            return 0
+        idle_cut = datetime.now(timezone.utc) - timedelta(minutes=idle_minutes)
+        while queued := sentiment_queue.waiting(db, BATCH):
+            handled = 0
+            for sender_id, rows in queued.items():
+                try:
+                    removed, sessions_written = _sweep_one(db, tracker, sender_id, rows, idle_cut)
+                    handled += removed
+                    written += sessions_written
+                except Exception:  # this conversation is tried again next time; the others go on
+                    logger.exception("Sentiment sweep of one conversation failed")
+            if handled == 0:  # what is left waits for the tracker store (or failed): next sweep
+                break
+        with db.begin() as connection:  # conversations that simply stopped
+            connection.execute(
+                update(conversation_sentiment)
+                .where(
+                    conversation_sentiment.c.ended.is_(False),
+                    conversation_sentiment.c.last_message_at < idle_cut,
+                )
+                .values(ended=True)
+            )
+    return written
+
+
+def _sweep_one(
+    db: Engine, tracker: Engine, sender_id: str, rows: list, idle_cut: datetime
+) -> tuple[int, int]:
+    """Writes one customer's sessions again and removes the queued rows whose events the tracker
+    store holds; returns how many rows were removed and how many sessions written."""
     with tracker.connect() as connection:
-        top = connection.execute(text("SELECT MAX(id) FROM events")).scalar() or 0
-        changed = [
-            r[0]
+        events = [
+            json.loads(r[0])
             for r in connection.execute(
-                text("SELECT DISTINCT sender_id FROM events WHERE id > :m"), {"m": mark}
+                text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender_id}
             )
         ]
-        idle_cut = datetime.now(timezone.utc) - timedelta(minutes=idle_minutes)
-        written = 0
-        for sender_id in changed:
-            rows = connection.execute(
-                text("SELECT data FROM events WHERE sender_id = :s AND id <= :top ORDER BY id"),
-                {"s": sender_id, "top": top},
-            )
-            found = sessions(sender_id, [json.loads(r[0]) for r in rows])
-            for number, session in enumerate(found):
-                ended = number < len(found) - 1 or (session.last_event_at or session.started_at) < idle_cut
-                _write(db, session, ended)
-                written += 1
-    with db.begin() as connection:
-        connection.execute(delete(sync_state).where(sync_state.c.key == "events"))
-        connection.execute(sync_state.insert().values(key="events", value=top))
-    return written
+    stored = {sentiment_queue.key(event) for event in events}
+    ready = [
+        r.id
+        for r in rows
+        if (r.event, r.timestamp) in stored or sentiment_queue.overdue(r.queued_at, OVERDUE_MINUTES)
+    ]
+    if not ready:
+        return 0, 0
+    earliest = min(float(r.timestamp) for r in rows)
+    found = sessions(sender_id, events)
+    written = 0
+    for number, session in enumerate(found):
+        last = session.last_event_at or session.started_at
+        if last.timestamp() < earliest and number < len(found) - 2:
+            continue  # untouched since it was last written (and ended then)
+        ended = number < len(found) - 1 or last < idle_cut
+        _write(db, session, ended)
+        written += 1
+    sentiment_queue.done(db, ready)
+    return len(ready), written
 
 
 def _write(db: Engine, session: Session, ended: bool) -> None:
