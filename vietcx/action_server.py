@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
+import functools
 import logging
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import response
 
 from vietcx import health, logs, metrics
@@ -49,6 +55,22 @@ async def expire_old_data_daily() -> None:
         await asyncio.sleep(24 * 3600)
 
 
+def off_the_loop(run: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """`ActionExecutor.run`, each call in a worker thread with its own event loop. The actions are
+    coroutines that do blocking work (the database, the FAQ index, the model): on the server's
+    loop, one slow call would hold up every other call, and /health with them."""
+    threads = int(os.environ.get("VIETCX_ACTION_THREADS", "8"))
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
+
+    @functools.wraps(run)
+    async def run_in_thread(self: ActionExecutor, action_call: dict[str, Any]) -> Any:  # noqa: ANN401
+        context = contextvars.copy_context()  # the conversation id of the log lines goes along
+        call = functools.partial(context.run, asyncio.run, run(self, action_call))
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+    return run_in_thread
+
+
 def warm_up(package: str) -> None:
     """Runs `warm_up()` of each module of the actions package (imported by `create_app`) that has one."""
     for name, module in sorted(sys.modules.items()):
@@ -67,9 +89,10 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # see vietcx/rasa_server.py: one thread a process
     logs.configure("actions")
+    ActionExecutor.run = off_the_loop(ActionExecutor.run)
     app = create_app(args.actions)
     warm_up(args.actions)
-    seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "60"))
+    seconds = float(os.environ.get("VIETCX_SWEEP_SECONDS", "5"))
 
     @app.middleware("request")
     async def dependencies(request):  # noqa: ANN001, ANN202 (Sanic's middleware signature)
