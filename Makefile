@@ -17,7 +17,7 @@ MODEL := models/assistant.tar.gz
 # questions teach the NLU what a shop question looks like)
 TRAINING_INPUTS := config.yml domain.yml $(shell find data/nlu data/lexicon data/kb data/sentiment data/rules.yml data/stories.yml vietcx/nlu vietcx/normalize.py vietcx/embeddings.py vietcx/embedding_build.py vietcx/kb/loader.py vietcx/dialogue -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: run test setup train lint validate story-test unit e2e bench
+.PHONY: run cluster test setup train lint validate story-test unit e2e bench
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +29,11 @@ train: setup $(MODEL)
 
 run: train
 	@scripts/run.sh
+
+# the scaled-out deployment on this machine: PostgreSQL, Redis, nginx, 2 Rasa + 2 action servers
+cluster: train
+	@scripts/setup-cluster.sh
+	@$(PY) -m vietcx.cluster
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Extra set-up for the browser tests: Debian's Chromium and its driver.
+# Extra set-up for the tests: Debian's Chromium and its driver for the browser tests, and what
+# `make cluster` needs for the cluster tests (scripts/setup-cluster.sh).
 set -euo pipefail
+"$(dirname "$0")/setup-cluster.sh"
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
   exit 0
 fi

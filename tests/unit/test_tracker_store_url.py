@@ -17,7 +17,7 @@ def _endpoints(tmp_path: Path, tracker: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("password", ["p@ss:w/rd#1%", "a b?c=d&e", "plain"])
+@pytest.mark.parametrize("password", ["p@ss:w/rd#1%", "a b?c=d&e", "100%41ok", "plain"])
 def test_a_password_with_url_characters_stays_one_password(tmp_path: Path, password: str) -> None:
     endpoints = _endpoints(
         tmp_path,

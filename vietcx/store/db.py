@@ -86,6 +86,14 @@ surveys = Table(
 )
 
 
+def url_text(url: URL) -> str:
+    """A URL as text that parses back to the same password: SQLAlchemy 1.4 quotes ":", "@" and "/"
+    in it but not "%", so a password holding "%41" would come back as "A"."""
+    if url.password:
+        url = url.set(password=str(url.password).replace("%", "%25"))
+    return url.render_as_string(hide_password=False)
+
+
 def text_sha256(text: str | None) -> str:
     """The hex SHA-256 of a message's text (of "" for none)."""
     return hashlib.sha256((text or "").encode("utf-8", "surrogatepass")).hexdigest()

@@ -12,6 +12,7 @@ from sqlalchemy import column, create_engine, delete, inspect, table
 from sqlalchemy.engine import URL, Engine
 
 from vietcx.settings import PROJECT
+from vietcx.store.db import url_text
 
 # the columns of Rasa's SQLTrackerStore table used here; a slot event keeps the slot's name in
 # action_name and the event (with the value) as JSON in data; timestamp is Unix time
@@ -48,7 +49,7 @@ def tracker_store_url(endpoints: Path | None = None) -> str | None:
         port=int(config["port"]) if config.get("port") else None,
         database=db,
     )
-    return url.render_as_string(hide_password=False)
+    return url_text(url)
 
 
 @functools.lru_cache(maxsize=4)
