@@ -167,3 +167,12 @@ def test_a_failed_export_leaves_no_file(db, tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(OSError):
         export(NOVEMBER, "xlsx", out, include_pii=True, db=db, progress=False)
     assert not out.exists()
+
+
+def test_asking_the_same_survey_again_after_a_fault_keeps_one_survey(db) -> None:  # noqa: ANN001
+    """A Rasa server that dies before saving its turn has its survey asked again on another."""
+    first = surveys.start("sender-r", "zalo", "r1", "warranty", "faq", db=db)
+    assert surveys.start("sender-r", "zalo", "r1", "warranty", "faq", db=db) == first
+    surveys.record(first, db=db, csat=5, status="partial")
+    assert surveys.start("sender-r", "zalo", "r1", "warranty", "faq", db=db) != first  # answered: a new one
+    assert surveys.start("sender-r", "zalo", "r1", "installment", "faq", db=db) != first

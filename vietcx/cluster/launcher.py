@@ -114,6 +114,9 @@ class Cluster:
             # nginx says who the customer is (X-Forwarded-For): rate limits count per customer
             "SANIC_PROXIES_COUNT": "1",
             "SANIC_WORKERS": "1",
+            # a conversation whose Rasa server died mid-turn waits this long for its lock (Rasa's
+            # default is 60 s; a turn takes well under a second)
+            "TICKET_LOCK_LIFETIME": "15",
             "OMP_NUM_THREADS": "1",
             **self.extra_env,
         }

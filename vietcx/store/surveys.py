@@ -28,9 +28,22 @@ def start(
     resolved_by: str,
     db: Engine | None = None,
 ) -> str:
-    """Records that a survey was asked; returns its id."""
+    """Records that a survey was asked; returns its id. A survey of the same conversation and topic
+    asked in the last half hour and not answered at all is the same survey: the action that asks
+    runs again when a Rasa server dies before saving its turn and the customer sends the message
+    again, and that must not leave a second, empty survey behind."""
     survey_id = str(uuid.uuid4())
     with (db or engine()).begin() as connection:
+        unanswered = connection.execute(
+            select(surveys.c.id).where(
+                surveys.c.sender_id == sender_id,
+                surveys.c.topic == topic if topic is not None else surveys.c.topic.is_(None),
+                surveys.c.status == "asked",
+                surveys.c.started_at > _now() - timedelta(minutes=30),
+            )
+        ).scalar()
+        if unanswered:
+            return str(unanswered)
         connection.execute(
             surveys.insert().values(
                 id=survey_id,
