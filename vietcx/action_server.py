@@ -15,6 +15,7 @@ import functools
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,11 +63,27 @@ def off_the_loop(run: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
     threads = int(os.environ.get("VIETCX_ACTION_THREADS", "8"))
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
 
+    retry_seconds = float(os.environ.get("VIETCX_DB_RETRY_SECONDS", "30"))
+
+    def call(context: contextvars.Context, self: ActionExecutor, action_call: dict[str, Any]) -> Any:  # noqa: ANN401
+        """The action, run again while the database cannot be reached (a restart): the actions'
+        writes are idempotent, and a failed call would lose the customer's answer."""
+        deadline, pause = time.monotonic() + retry_seconds, 0.1
+        while True:
+            try:
+                return context.run(asyncio.run, run(self, action_call))
+            except Exception as error:
+                if not db.connection_lost(error) or time.monotonic() + pause > deadline:
+                    raise
+                logger.warning("Database unreachable: running the action again in %.1f s", pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
     @functools.wraps(run)
     async def run_in_thread(self: ActionExecutor, action_call: dict[str, Any]) -> Any:  # noqa: ANN401
         context = contextvars.copy_context()  # the conversation id of the log lines goes along
-        call = functools.partial(context.run, asyncio.run, run(self, action_call))
-        return await asyncio.get_running_loop().run_in_executor(pool, call)
+        job = functools.partial(call, context, self, action_call)
+        return await asyncio.get_running_loop().run_in_executor(pool, job)
 
     return run_in_thread
 

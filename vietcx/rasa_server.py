@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import jsonschema
 import jwt
 import rasa.core.run
@@ -46,6 +47,7 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -289,6 +291,59 @@ def validating_with_one_validator(action_class: type[RemoteAction]) -> None:
     action_class._validate_action_result = validated
 
 
+def retrying_the_action_server(run: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """`RemoteAction.run`, tried again for up to VIETCX_ACTION_RETRY_SECONDS (30) while the action
+    server cannot be reached or its balancer says none can (502/503/504). Rasa itself logs the
+    failure and goes on without the action's events: a survey answer given while the action servers
+    restart would be dropped, the customer none the wiser. The actions' writes are idempotent (a
+    survey, an escalation), so a call that died half-way may run again."""
+    seconds = float(os.environ.get("VIETCX_ACTION_RETRY_SECONDS", "30"))
+
+    @functools.wraps(run)
+    async def run_again(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + seconds, 0.25
+        while True:
+            try:
+                return await run(self, *args, **kwargs)
+            except RasaException as error:
+                cause = error.__cause__ or error.__context__
+                unreachable = isinstance(cause, aiohttp.ClientConnectionError) or getattr(
+                    cause, "status", None
+                ) in (502, 503, 504)
+                if not unreachable or loop.time() + pause > deadline:
+                    raise
+                logger.warning("Action server unavailable for %s: trying again in %.2f s", self.name(), pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    return run_again
+
+
+def riding_out_database_restarts(method: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
+    """A tracker store read or write, tried again for up to VIETCX_DB_RETRY_SECONDS (30) while the
+    database cannot be reached (restarted, failed over; the pool's stale connections are dropped
+    on the first failure). Rasa would otherwise keep the turn in this process's memory only: the
+    customer answered, the conversation lost."""
+    seconds = float(os.environ.get("VIETCX_DB_RETRY_SECONDS", "30"))
+
+    @functools.wraps(method)
+    async def again(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + seconds, 0.1
+        while True:
+            try:
+                return await method(self, *args, **kwargs)
+            except Exception as error:
+                if not db.connection_lost(error) or loop.time() + pause > deadline:
+                    raise
+                logger.warning("Tracker store unreachable: trying again in %.1f s", pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    return again
+
+
 def main() -> None:
     # every server process does its numerical work on one thread (the encoder sets its own; numpy's
     # BLAS reads this when first loaded): with a thread per core each, the processes fight over the
@@ -304,11 +359,14 @@ def main() -> None:
         parsing_off_the_loop(MessageProcessor.parse_message)
     )
     validating_with_one_validator(RemoteAction)
+    RemoteAction.run = retrying_the_action_server(RemoteAction.run)
     MessageProcessor.handle_message = counting_turns(MessageProcessor.handle_message)
     OutputChannel.send_response = counting_replies(OutputChannel.send_response)
     rasa.core.run.load_agent_on_start = warming_up(rasa.core.run.load_agent_on_start)
     db.tune_every_sqlite_engine()  # Rasa's tracker store, written by every Rasa process
     tracker_store = rasa.core.tracker_store
+    SQLTrackerStore.save = riding_out_database_restarts(SQLTrackerStore.save)
+    SQLTrackerStore._retrieve = riding_out_database_restarts(SQLTrackerStore._retrieve)
     tracker_store.create_engine_kwargs = pooling_sqlite(tracker_store.create_engine_kwargs)
     sys.argv = arguments
     rasa_main()

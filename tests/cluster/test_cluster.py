@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,14 @@ def cluster() -> Iterator[Cluster]:
         front=free_port(), actions_front=free_port(), console=free_port(), postgres=free_port(),
         redis=free_port(), rasa=[free_port(), free_port()], actions=[free_port(), free_port()],
     )  # fmt: skip
-    env = {**QUIET_ENV, **server_settings(folder), "VIETCX_PG_PASSWORD": "p@ss:w/rd %41"}
+    env = {
+        **QUIET_ENV,
+        **server_settings(folder),
+        "VIETCX_PG_PASSWORD": "p@ss:w/rd %41",
+        # an action server starts in 10-20 s, longer on a busy test machine
+        "VIETCX_ACTION_RETRY_SECONDS": "120",
+        "TICKET_LOCK_LIFETIME": "150",
+    }
     running = Cluster(folder=folder, ports=ports, extra_env=env)
     try:
         running.start()
@@ -165,3 +173,37 @@ def test_a_backup_of_both_postgresql_databases_is_restored(cluster: Cluster) -> 
             assert events.scalar() > 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_answer_waits_while_both_action_servers_restart(cluster: Cluster) -> None:
+    """Rasa tries the action servers again (vietcx/rasa_server.py) instead of going on without the
+    action: the customer's question is answered late, not dropped."""
+    sender = f"actions-{uuid.uuid4().hex[:8]}"
+    cluster.kill("actions-1")
+    cluster.kill("actions-2")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        asked = pool.submit(chat, cluster, cluster.url, sender, "phí ship bao nhiêu vậy shop")
+        time.sleep(2)
+        cluster.spawn("actions-1")
+        cluster.spawn("actions-2")
+        answer = reply_text(asked.result(timeout=180))
+    cluster.wait_ready(("actions-1", "actions-2"))
+    assert "500.000" in answer  # the shipping-fee answer of the knowledge base
+
+
+def test_the_servers_reconnect_after_postgresql_restarts(cluster: Cluster) -> None:
+    sender = f"pg-{uuid.uuid4().hex[:8]}"
+    chat(cluster, cluster.url, sender, "Mình là Đỗ Thị Hoa")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        cluster.kill("postgres", signal.SIGINT)  # a fast shutdown, then up again two seconds later
+        asked = pool.submit(chat, cluster, cluster.url, sender, "phí ship bao nhiêu vậy shop")
+        time.sleep(2)
+        cluster.start_postgres()
+        answer = reply_text(asked.result(timeout=120))
+    assert "500.000" in answer and "chị Hoa" in answer  # answered from the conversation's stored state
+    tracker = create_engine(cluster.postgres.url("rasa"))
+    with tracker.connect() as connection:
+        texts = connection.execute(
+            text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": sender}
+        ).scalars()
+        assert [json.loads(t)["text"] for t in texts] == ["Mình là Đỗ Thị Hoa", "phí ship bao nhiêu vậy shop"]

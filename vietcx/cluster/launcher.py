@@ -115,8 +115,9 @@ class Cluster:
             "SANIC_PROXIES_COUNT": "1",
             "SANIC_WORKERS": "1",
             # a conversation whose Rasa server died mid-turn waits this long for its lock (Rasa's
-            # default is 60 s; a turn takes well under a second)
-            "TICKET_LOCK_LIFETIME": "15",
+            # default is 60 s): longer than a turn that waits for the action servers to come back
+            # (VIETCX_ACTION_RETRY_SECONDS, 30 s), shorter than a customer's patience
+            "TICKET_LOCK_LIFETIME": "40",
             "OMP_NUM_THREADS": "1",
             **self.extra_env,
         }

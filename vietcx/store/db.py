@@ -36,6 +36,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, Engine, Row, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
 
@@ -84,6 +85,17 @@ surveys = Table(
     Column("started_at", DateTime(timezone=True), nullable=False, index=True),
     Column("answered_at", DateTime(timezone=True)),
 )
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether a database error means the server could not be reached (restarting, failed over),
+    so the same work is worth doing again in a moment, rather than a mistake in the work. SQLite
+    calls a missing table an operational error too: there only a locked database counts."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        return not isinstance(error.orig, sqlite3.Error) or "locked" in str(error.orig)
+    return False
 
 
 def url_text(url: URL) -> str:
