@@ -221,7 +221,7 @@ staff = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(200), nullable=False),
     Column("password_hash", String(300), nullable=False),
-    Column("role", String(16), nullable=False),  # agent | admin
+    Column("role", String(16), nullable=False),  # agent | editor | admin
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # part of every session's id: bumped on sign-out, a new password or disabling, it ends every
