@@ -40,7 +40,7 @@ def _staff_names(usernames: set[str | None]) -> dict[str, str]:
     return {name: account["display_name"] for name, account in found.items() if account}
 
 
-def _local_day(value: str, label: str) -> datetime | None:
+def local_day(value: str, label: str) -> datetime | None:
     """A YYYY-MM-DD day of Vietnam as the UTC moment it starts (the database keeps UTC)."""
     if not value:
         return None
@@ -58,7 +58,7 @@ def queue() -> str:
     status = args.get("status") if args.get("status") in labels.STATUSES else None
     reason = args.get("reason") if args.get("reason") in labels.REASONS else None
     channel = args.get("channel") if args.get("channel") in labels.CHANNELS else None
-    start, end = _local_day(args.get("from", ""), "Từ ngày"), _local_day(args.get("to", ""), "Đến ngày")
+    start, end = local_day(args.get("from", ""), "Từ ngày"), local_day(args.get("to", ""), "Đến ngày")
     where = Period(start, end, channel)
     found = escalations.search(where, status=status, reason=reason, limit=QUEUE_LIMIT, db=_db())
     return render_template(
@@ -83,12 +83,27 @@ def _escalation(escalation_id: int) -> dict:
     return found
 
 
-def _transcript(escalation: dict) -> dict:
-    """What the transcript part of the page shows (also served alone, for the page to refresh it)."""
-    events = conversation_events(escalation["sender_id"], current_app.config["VIETCX_TRACKER_URL"])
-    queued = outbox.messages(escalation["sender_id"], _db())
+def conversation(sender_id: str, customer_name: str | None) -> dict:
+    """What the transcript part of a page shows, an escalation's or any conversation's (also served
+    alone, for the page to refresh it)."""
+    events = conversation_events(sender_id, current_app.config["VIETCX_TRACKER_URL"])
+    queued = outbox.messages(sender_id, _db())
     shown = lines(events, queued, _staff_names({m["staff"] for m in queued}))
-    return {"escalation": escalation, "lines": shown, "version": version(shown), "events": events}
+    return {"customer_name": customer_name, "lines": shown, "version": version(shown), "events": events}
+
+
+def conversation_cards(sender_id: str, events: list[dict]) -> dict:
+    """The side cards every transcript page shows: FAQ topics tried, mood now, surveys."""
+    return {
+        "topics": faq_topics(events),
+        "titles": topic_titles(),
+        "mood_now": mood_now(sender_id, events),
+        "surveys": conversation_surveys(sender_id, _db()),
+    }
+
+
+def _transcript(escalation: dict) -> dict:
+    return {"escalation": escalation, **conversation(escalation["sender_id"], escalation["customer_name"])}
 
 
 @blueprint.get("/escalations/<int:escalation_id>")
@@ -98,11 +113,8 @@ def escalation(escalation_id: int) -> str:
     return render_template(
         "escalation.html",
         **shown,
-        topics=faq_topics(shown["events"]),
-        titles=topic_titles(),
+        **conversation_cards(found["sender_id"], shown["events"]),
         mood_then=json.loads(found["sentiment"]) if found["sentiment"] else None,
-        mood_now=mood_now(found["sender_id"], shown["events"]),
-        surveys=conversation_surveys(found["sender_id"], _db()),
         holder=_staff_names({found["staff"]}).get(found["staff"] or "", found["staff"]),
         may_take=can_take(current_user, found) and found["staff"] != current_user.username,
         may_work=can_work(current_user, found),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
+from vietcx.store.conversations import mood_of
 from vietcx.store.db import conversation_sentiment, engine, message_sentiment, stream, surveys
 from vietcx.store.period import Period
 
@@ -104,9 +105,7 @@ def figures(period: Period, db: Engine | None = None) -> dict:
         )
     messages["day"] = pd.to_datetime(messages["sent_at"]).dt.strftime("%Y-%m-%d")
     turned = conversations[conversations["trend"] <= TURNED_NEGATIVE]
-    mood = pd.cut(
-        conversations["mean_score"], [-1.01, -0.2, 0.2, 1.01], labels=["negative", "neutral", "positive"]
-    )
+    mood = conversations["mean_score"].map(mood_of)
     with_csat = conversations.assign(mood=mood).merge(answers, on="sender_id", how="inner")
     csat_by_mood = with_csat.groupby("mood", observed=True)["csat"].agg(["count", "mean"]).round(2)
     return {
