@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from test_console import SCRIPT, SENDER, app, db, sign_in, tracker  # noqa: F401 (fixtures)
+from test_console import SCRIPT, SENDER, sign_in
 
 from vietcx.store import escalations, sentiment, surveys
 from vietcx.store.db import conversation_sentiment, message_sentiment
@@ -28,7 +28,7 @@ CONVERSATIONS = [
 
 
 @pytest.fixture()
-def stored(db: Engine, tracker: Path) -> None:  # noqa: F811
+def stored(db: Engine, tracker: Path) -> None:
     with db.begin() as connection:
         for number, (sender, channel, topic, score, text, _) in enumerate(CONVERSATIONS):
             started = STARTED + timedelta(days=number)
@@ -79,17 +79,17 @@ def _found(client, query: str = "") -> list[str]:  # noqa: ANN001
         ("mood=negative&flagged=1&score=low&channel=rest", [SENDER]),
     ],
 )
-def test_every_filter_finds_its_conversations(app: Flask, stored: None, query: str, expected: list) -> None:  # noqa: F811
+def test_every_filter_finds_its_conversations(app: Flask, stored: None, query: str, expected: list) -> None:
     assert _found(sign_in(app, "lan"), query) == expected
 
 
-def test_a_made_up_filter_is_refused(app: Flask, stored: None) -> None:  # noqa: F811
+def test_a_made_up_filter_is_refused(app: Flask, stored: None) -> None:
     lan = sign_in(app, "lan")
     for query in ("mood=furious", "channel=fax", "score=7"):
         assert lan.get(f"/conversations?{query}").status_code == 400, query
 
 
-def test_a_conversation_opens_in_the_transcript_view(app: Flask, db: Engine, stored: None) -> None:  # noqa: F811
+def test_a_conversation_opens_in_the_transcript_view(app: Flask, db: Engine, stored: None) -> None:
     escalation, _ = escalations.open_escalation(SENDER, "rest", SENDER, "chị Ngọc", "faq_fallback", db=db)
     lan = sign_in(app, "lan")
     listing = lan.get("/conversations").text
@@ -108,7 +108,7 @@ def test_a_conversation_opens_in_the_transcript_view(app: Flask, db: Engine, sto
     assert lan.get("/conversations/view").status_code == 404
 
 
-def test_the_survey_score_counts_the_conversations_own_surveys(app: Flask, db: Engine, stored: None) -> None:  # noqa: F811
+def test_the_survey_score_counts_the_conversations_own_surveys(app: Flask, db: Engine, stored: None) -> None:
     with db.begin() as connection:  # the unhappy customer later rated another answer well
         connection.execute(update(survey_table).where(survey_table.c.sender_id == SENDER).values(csat=4))
     assert _found(sign_in(app, "lan"), "score=low") == []

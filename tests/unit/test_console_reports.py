@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from test_console import app, db, sign_in  # noqa: F401 (fixtures)
+from test_console import sign_in
 
 from vietcx.privacy import mask_id
 from vietcx.reports import surveys as survey_report
@@ -33,7 +33,7 @@ ANSWERS = [  # sender, channel, topic, csat, ces
 
 
 @pytest.fixture()
-def answered(db: Engine) -> None:  # noqa: F811
+def answered(db: Engine) -> None:
     for sender, channel, topic, csat, ces in ANSWERS:
         survey = surveys.start(sender, channel, sender, topic, "faq", db=db)
         if csat is not None:
@@ -49,7 +49,7 @@ def _text(html: str, element_id: str) -> str:
     return found.group(1).strip()
 
 
-def test_the_page_shows_the_cli_reports_figures(app: Flask, db: Engine, answered: None) -> None:  # noqa: F811
+def test_the_page_shows_the_cli_reports_figures(app: Flask, db: Engine, answered: None) -> None:
     page = sign_in(app, "lan").get("/reports?from=2026-11-20&to=2026-11-20")
     assert page.status_code == 200
     expected = survey_report.figures(Period(DAY.replace(hour=0), DAY.replace(hour=0)), db)["overall"]
@@ -67,7 +67,7 @@ def test_the_page_shows_the_cli_reports_figures(app: Flask, db: Engine, answered
     assert "Bảo hành" in page.text and "Thời gian giao hàng" in page.text
 
 
-def test_filters_are_in_the_url_and_bad_ones_are_refused(app: Flask, answered: None) -> None:  # noqa: F811
+def test_filters_are_in_the_url_and_bad_ones_are_refused(app: Flask, answered: None) -> None:
     lan = sign_in(app, "lan")
     page = lan.get("/reports?from=2026-11-20&to=2026-11-20&channel=zalo").text
     assert _text(page, "csat") == "100.0%" and _text(page, "response-rate") == "50.0%"
@@ -83,7 +83,7 @@ def _rows(answer) -> list[dict]:  # noqa: ANN001
     return list(csv.DictReader(io.StringIO(answer.data.decode("utf-8-sig"))))
 
 
-def test_an_agent_downloads_masked_data_only(app: Flask, db: Engine, answered: None) -> None:  # noqa: F811
+def test_an_agent_downloads_masked_data_only(app: Flask, db: Engine, answered: None) -> None:
     lan = sign_in(app, "lan")
     rows = _rows(lan.get("/reports/export?what=surveys&format=csv"))
     assert sorted(r["sender_id"] for r in rows) == sorted(mask_id(s) for s, *_ in ANSWERS)
@@ -95,7 +95,7 @@ def test_an_agent_downloads_masked_data_only(app: Flask, db: Engine, answered: N
     assert row["detail"] == "escalations.csv, 1 dòng, đã che thông tin cá nhân"
 
 
-def test_an_admin_may_choose_personal_data(app: Flask, db: Engine, answered: None) -> None:  # noqa: F811
+def test_an_admin_may_choose_personal_data(app: Flask, db: Engine, answered: None) -> None:
     hoa = sign_in(app, "hoa")
     assert "Giữ thông tin cá nhân" in hoa.get("/reports").text
     assert "Giữ thông tin cá nhân" not in sign_in(app, "lan").get("/reports").text

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx import health
-from vietcx.console import auth, conversations, labels, reports, settings, views
+from vietcx.console import auth, conversations, labels, live, reports, settings, views
 from vietcx.rasa_api import jwt_secret
 from vietcx.settings import rate_limit_storage
 from vietcx.store.db import as_utc, engine
@@ -83,6 +83,7 @@ def create_app(
     app.register_blueprint(views.blueprint)
     app.register_blueprint(reports.blueprint)
     app.register_blueprint(conversations.blueprint)
+    app.register_blueprint(live.blueprint)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals.update(
         reasons=labels.REASONS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from vietcx.console import labels
 from vietcx.console.auth import record
 from vietcx.console.forms import ReplyForm
 from vietcx.console.permissions import can_read_audit, can_take, can_work
-from vietcx.console.queries import conversation_events, conversation_surveys
+from vietcx.console.queries import conversation_events, conversation_surveys, last_customer_messages
 from vietcx.console.rasa import RasaUnavailable, hand_back
 from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
 from vietcx.store import audit, escalations, outbox, staff
@@ -52,28 +53,37 @@ def local_day(value: str, label: str) -> datetime | None:
     return day.replace(tzinfo=LOCAL).astimezone(timezone.utc)
 
 
-@blueprint.get("/")
-def queue() -> str:
-    args = request.args
+def queue_view(args: Mapping[str, str]) -> dict:
+    """The queue as filtered by `args` (the page's URL): its rows, counts per status, and when each
+    unresolved conversation's customer last wrote (the live queue watches these)."""
     status = args.get("status") if args.get("status") in labels.STATUSES else None
     reason = args.get("reason") if args.get("reason") in labels.REASONS else None
     channel = args.get("channel") if args.get("channel") in labels.CHANNELS else None
     start, end = local_day(args.get("from", ""), "Từ ngày"), local_day(args.get("to", ""), "Đến ngày")
     where = Period(start, end, channel)
     found = escalations.search(where, status=status, reason=reason, limit=QUEUE_LIMIT, db=_db())
-    return render_template(
-        "queue.html",
-        rows=found,
-        counts=escalations.counts(where, reason=reason, db=_db()),
-        staff_names=_staff_names({row["staff"] for row in found}),
-        chosen={
+    unresolved = {row["sender_id"] for row in found if row["status"] != "resolved"}
+    written = last_customer_messages(unresolved, current_app.config["VIETCX_TRACKER_URL"])
+    for row in found:
+        at = written.get(row["sender_id"]) if row["status"] != "resolved" else None
+        row["customer_wrote_at"] = datetime.fromtimestamp(at, tz=timezone.utc) if at else None
+    return {
+        "rows": found,
+        "counts": escalations.counts(where, reason=reason, db=_db()),
+        "staff_names": _staff_names({row["staff"] for row in found}),
+        "chosen": {
             "status": status,
             "reason": reason,
             "channel": channel,
             **{k: args.get(k, "") for k in ("from", "to")},
         },
-        limited=len(found) >= QUEUE_LIMIT,
-    )
+        "limited": len(found) >= QUEUE_LIMIT,
+    }
+
+
+@blueprint.get("/")
+def queue() -> str:
+    return render_template("queue.html", **queue_view(request.args))
 
 
 def _escalation(escalation_id: int) -> dict:
