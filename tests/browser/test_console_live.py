@@ -43,7 +43,9 @@ def test_a_new_escalation_and_its_new_messages_appear_without_reload(
     assert browser.execute_script("return window.sameDocument") == "yes"
     assert "fresh" in browser.find_element(By.CSS_SELECTOR, row).get_attribute("class")
     assert browser.title.startswith(f"({waiting + 1}) Hàng đợi")
-    assert browser.find_element(By.CSS_SELECTOR, '#counts [data-status="open"]').text == str(waiting + 1)
+    assert browser.find_element(By.CSS_SELECTOR, '#counts [data-status="open"] strong').text == str(
+        waiting + 1
+    )
     first = browser.find_element(By.CSS_SELECTOR, f"{row} .wrote").get_attribute("data-at")
     assert first
 

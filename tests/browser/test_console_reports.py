@@ -75,9 +75,11 @@ def test_the_report_page_shows_the_cli_figures_for_the_same_days(
     moods = re.match(r"(\d+) messages in (\d+) conversations", _cli(console, "sentiment", *period))
     browser.refresh()  # the page swept the conversations again, as the CLI did
     wait_for_text(browser, "Báo cáo chất lượng phục vụ")
-    assert moods and f"{moods.group(1)} tin nhắn, {moods.group(2)} cuộc trò chuyện" in browser.find_element(
-        By.ID, "summary"
-    ).text
+    assert (
+        moods
+        and f"{moods.group(1)} tin nhắn, {moods.group(2)} cuộc trò chuyện"
+        in browser.find_element(By.ID, "summary").text
+    )
 
     drawn = browser.execute_script(
         "return [window.Chart && window.Chart.version,"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vietcx.store.db import customers, engine, message_sentiment, metadata, migrate, text_sha256
 
-HEAD = "0002"
+HEAD = "0004_console"
 
 
 def test_a_new_database_gets_every_table_at_the_newest_revision(tmp_path: Path) -> None:

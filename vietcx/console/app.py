@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx import health
-from vietcx.console import auth, conversations, labels, live, reports, settings, views
+from vietcx.console import auth, conversations, kb, labels, live, reports, settings, views
+from vietcx.console.permissions import can_edit_kb
 from vietcx.rasa_api import jwt_secret
 from vietcx.settings import rate_limit_storage
 from vietcx.store.db import as_utc, engine
@@ -84,6 +85,7 @@ def create_app(
     app.register_blueprint(reports.blueprint)
     app.register_blueprint(conversations.blueprint)
     app.register_blueprint(live.blueprint)
+    app.register_blueprint(kb.blueprint)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals.update(
         reasons=labels.REASONS,
@@ -93,6 +95,7 @@ def create_app(
         roles=labels.ROLES,
         survey_statuses=labels.SURVEY_STATUSES,
         audit_actions=labels.AUDIT_ACTIONS,
+        may_edit_kb=can_edit_kb,
     )
     return app
 

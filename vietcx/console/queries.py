@@ -43,3 +43,17 @@ def conversation_surveys(sender_id: str, db: Engine) -> list[dict]:
     with db.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 
+
+def faq_rows(since: float, tracker_url: str | None = None) -> list[tuple]:
+    """The tracker rows the unanswered questions are read from (vietcx/kb/unanswered.py): customer
+    messages, actions and the FAQ slots since `since` (Unix time), by conversation, in order."""
+    tracker = tracker_engine(tracker_url)
+    if tracker is None:
+        return []
+    query = text(
+        "SELECT sender_id, type_name, intent_name, action_name, data, timestamp FROM events "
+        "WHERE timestamp >= :since AND (type_name IN ('user', 'action') "
+        "OR (type_name = 'slot' AND action_name IN ('faq_state', 'faq_topic'))) ORDER BY sender_id, id"
+    )
+    with tracker.connect() as connection:
+        return [tuple(row) for row in connection.execute(query, {"since": since})]

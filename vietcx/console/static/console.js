@@ -56,7 +56,7 @@
     const waiting = state.counts.open;
     document.title = waiting ? `(${waiting}) ${baseTitle}` : baseTitle;
     for (const element of document.querySelectorAll("#counts [data-status]")) {
-      element.textContent = state.counts[element.dataset.status];
+      element.querySelector("strong").textContent = state.counts[element.dataset.status];
     }
     if (last && state.version === last.version) return;
     const news = last && (state.newest > last.newest
