@@ -60,6 +60,11 @@ def test_agents_cannot_read_or_change_the_knowledge_base(app: Flask, kb: Path) -
     ):
         assert lan.post(path, data={"csrf_token": csrf, "title": "x"}).status_code == 403, path
     assert kb.read_text(encoding="utf-8") == before
+    thu = sign_in(app, "thu")
+    forged = {"topic_id": "warranty", "title": "x", "answer": "x", "examples": "x"}
+    assert thu.post("/kb/topics/warranty", data=forged).status_code == 400  # no CSRF token: refused
+    assert thu.post("/kb/topics/warranty", data={**forged, "csrf_token": "forged"}).status_code == 400
+    assert kb.read_text(encoding="utf-8") == before
     assert "Kho kiến thức" not in lan.get("/").text and "Kho kiến thức" in sign_in(app, "thu").get("/").text
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import portalocker
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
 from vietcx.console.auth import record
@@ -25,7 +26,6 @@ from vietcx.embeddings import embed, load_model
 from vietcx.kb import editor, unanswered
 from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.search import KnowledgeBase
-from vietcx.names import NEUTRAL, addressed
 from vietcx.normalize import fold
 from vietcx.settings import kb_file
 from vietcx.store import kb_history
@@ -49,7 +49,7 @@ def _editors_only() -> None:
         abort(403, "Chỉ quản trị viên và biên tập viên kiến thức mới xem và sửa được kho kiến thức.")
 
 
-def _db():  # noqa: ANN202 (the product's engine)
+def _db() -> Engine:
     return current_app.extensions["vietcx.db"]
 
 
@@ -99,15 +99,7 @@ def topics() -> str:
     found = editor.topics_of(content)
     query = request.args.get("q", "").strip()[:200]
     if query:
-        words = fold(query)
-        found = [
-            t
-            for t in found
-            if words
-            in fold(
-                " ".join(map(str, [t.get("id"), t.get("title"), t.get("answer"), *(t.get("examples") or [])]))
-            )
-        ]
+        found = [t for t in found if fold(query) in _searchable(t)]
     ask = request.args.get("ask", "").strip()[:500]
     return render_template(
         "kb.html",
@@ -119,17 +111,28 @@ def topics() -> str:
     )
 
 
+def _searchable(topic: dict) -> str:
+    """A topic's id, title, answer and examples without diacritics: "bao hanh" finds "bảo hành"."""
+    return fold(
+        " ".join(
+            map(
+                str,
+                [topic.get("id"), topic.get("title"), topic.get("answer"), *(topic.get("examples") or [])],
+            )
+        )
+    )
+
+
 def _preview(question: str) -> dict:
     """What the knowledge base decides for the question, as the FAQ action uses it."""
     try:
         decision = _knowledge_base().decide(question)
     except KnowledgeBaseError:
         return {"kind": "broken", "matches": []}
-    shown = decision.matches if decision.kind != "unknown" else decision.matches[:3]
     return {
         "kind": decision.kind,
-        "answer": addressed(decision.matches[0].topic.answer, NEUTRAL) if decision.kind == "answer" else None,
-        "matches": [(m.topic, m.score) for m in shown],
+        "answer": decision.matches[0].topic.answer if decision.kind == "answer" else None,
+        "matches": [(m.topic, m.score) for m in decision.matches],  # at most three
     }
 
 
