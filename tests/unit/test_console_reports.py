@@ -105,3 +105,5 @@ def test_an_admin_may_choose_personal_data(app: Flask, db: Engine, answered: Non
     assert answer.headers["Content-Disposition"] == "attachment; filename=surveys.json"
     assert sorted(r["csat"] for r in answer.json) == [2, 5]
     assert recent(1, actor="hoa", action="export", db=db)[0]["target"] == "2026-11-20 → 2026-11-20, kênh web"
+    workbook = hoa.get("/reports/export?what=surveys&format=xlsx")
+    assert workbook.status_code == 200 and workbook.data[:2] == b"PK"  # a zip, as every XLSX file

@@ -3,6 +3,7 @@ drawn as charts in the page, and the exports as downloads (masked unless an admi
 
 from __future__ import annotations
 
+import logging
 import math
 import tempfile
 from datetime import datetime, timezone
@@ -12,6 +13,8 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_login import current_user
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from vietcx.console import labels
@@ -25,6 +28,7 @@ from vietcx.reports.files import FORMATS
 from vietcx.store import sentiment
 from vietcx.store.period import Period
 
+logger = logging.getLogger(__name__)
 blueprint = Blueprint("reports", __name__)
 MOODS = ("negative", "neutral", "positive")
 # what can be downloaded: the CLI's exports, by the same functions
@@ -39,6 +43,15 @@ MEDIA = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def _sweep(db: Engine) -> None:
+    """The conversations' sentiment brought up to date first, as the CLI does before its report; if
+    that fails (the tracker store unreachable), the figures of the action server's last sweep."""
+    try:
+        sentiment.sweep(db, current_app.config["VIETCX_TRACKER_URL"])
+    except SQLAlchemyError:
+        logger.exception("Sentiment sweep before a report failed: showing the last swept figures")
 
 
 def _day(name: str, label: str) -> datetime | None:
@@ -166,7 +179,7 @@ def _charts(surveys: dict, moods: dict, escalations: dict, titles: dict[str, str
 def page() -> str:
     where = _period()
     db = current_app.extensions["vietcx.db"]
-    sentiment.sweep(db, current_app.config["VIETCX_TRACKER_URL"])  # as the CLI does before its report
+    _sweep(db)
     surveys = survey_report.figures(where, db)
     surveys["improve_first"] = survey_report.improve_first(surveys["by_topic"])
     found = sentiment_report.figures(where, db)
@@ -239,7 +252,7 @@ def export() -> Response:
     elif what == "escalations":
         count = escalation_report.export(where, fmt, out, personal, db, progress=False)
     else:
-        sentiment.sweep(db, current_app.config["VIETCX_TRACKER_URL"])
+        _sweep(db)
         count = sentiment_report.export(where, what, fmt, out, personal, db, progress=False)
     detail = f"{what}.{fmt}, {count} dòng, " + (
         "có thông tin cá nhân" if personal else "đã che thông tin cá nhân"
