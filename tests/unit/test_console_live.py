@@ -4,15 +4,19 @@ alone, and the event stream, which sends the state at once and again when an esc
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from test_console import sign_in
+from test_console import act, make_app, sign_in
 
 from vietcx.console import live
 from vietcx.store import escalations
+from vietcx.store.db import escalations as escalation_table
 
 
 def test_the_state_counts_the_queue_and_knows_when_the_customer_wrote(
@@ -55,3 +59,25 @@ def test_the_stream_sends_the_state_and_then_each_change(
     assert [s["counts"]["open"] for s in states] == [1, 2]
     assert states[1]["newest"] > states[0]["newest"] == escalation["id"]
     assert time.monotonic() - started < 10  # the stream ends by itself; the browser reconnects
+
+
+def test_a_customer_left_unanswered_by_their_staff_member_is_pointed_out_to_them(
+    db: Engine, escalation: dict
+) -> None:
+    app = make_app(db, VIETCX_QUIET_MINUTES=3)
+    escalations.assign(escalation["id"], "lan", db)
+    with db.begin() as connection:  # taken 20 minutes ago; the customer last wrote 5 minutes ago
+        connection.execute(
+            update(escalation_table)
+            .where(escalation_table.c.id == escalation["id"])
+            .values(assigned_at=datetime.now(timezone.utc) - timedelta(minutes=20))
+        )
+    lan, minh = sign_in(app, "lan"), sign_in(app, "minh")
+    page = lan.get("/").text
+    assert "Khách đang chờ bạn trả lời quá 3 phút" in page and re.search(r"chị Ngọc \([56] phút\)", page)
+    assert lan.get("/queue/state").json["reminders"] == [escalation["id"]]
+    others = minh.get("/").text  # not minh's conversation: the row says it, no reminder for him
+    assert "Khách đang chờ bạn trả lời" not in others and re.search(r"chờ trả lời [56] phút", others)
+    assert act(lan, escalation["id"], "reply", text="Dạ, em kiểm tra ngay ạ").status_code == 303
+    assert "Khách đang chờ bạn trả lời" not in lan.get("/").text  # staff spoke last
+    assert lan.get("/queue/state").json["reminders"] == []

@@ -60,6 +60,7 @@ def create_app(
         VIETCX_RASA_JWT_SECRET=jwt_secret(),
         VIETCX_RATE_LIMIT_STORAGE=rate_limit_storage(),
         VIETCX_TRACKER_URL=tracker_url,
+        VIETCX_QUIET_MINUTES=settings.quiet_minutes(),
     )
     app.config.update(overrides)
     # a form stays valid as long as the session does (a reply typed slowly is not refused)

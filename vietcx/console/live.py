@@ -35,16 +35,19 @@ def _args() -> dict[str, str]:
 
 def _state(args: dict[str, str]) -> dict:
     """What the page watches: counts per status, the newest escalation, when each waiting customer
-    last wrote, and a version that changes whenever the table would."""
+    last wrote, the signed-in staff member's reminders, and a version that changes whenever the
+    table would (a customer left unanswered too long included)."""
     shown = queue_view(args)
     rows = shown["rows"]
     wrote = {str(r["id"]): r["customer_wrote_at"].timestamp() for r in rows if r["customer_wrote_at"]}
     table = [(r["id"], r["status"], r["staff"], wrote.get(str(r["id"]))) for r in rows]
+    quiet = [r["id"] for r in rows if (r["unanswered_minutes"] or 0) >= shown["quiet_minutes"]]
     return {
         "counts": shown["counts"],
+        "reminders": [r["id"] for r in shown["reminders"]],
         "newest": max((r["id"] for r in rows), default=0),
         "wrote": wrote,
-        "version": hashlib.sha256(repr((table, shown["counts"])).encode()).hexdigest()[:16],
+        "version": hashlib.sha256(repr((table, quiet, shown["counts"])).encode()).hexdigest()[:16],
     }
 
 

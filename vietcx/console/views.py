@@ -23,6 +23,7 @@ from vietcx.console.queries import conversation_events, conversation_surveys, la
 from vietcx.console.rasa import RasaUnavailable, hand_back
 from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
 from vietcx.store import audit, escalations, outbox, staff
+from vietcx.store.db import as_utc
 from vietcx.store.period import Period
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,18 @@ def queue_view(args: Mapping[str, str]) -> dict:
     found = escalations.search(where, status=status, reason=reason, limit=QUEUE_LIMIT, db=_db())
     unresolved = {row["sender_id"] for row in found if row["status"] != "resolved"}
     written = last_customer_messages(unresolved, current_app.config["VIETCX_TRACKER_URL"])
+    replied = outbox.last_staff_replies({r["sender_id"] for r in found if r["status"] == "assigned"}, _db())
     for row in found:
         at = written.get(row["sender_id"]) if row["status"] != "resolved" else None
         row["customer_wrote_at"] = datetime.fromtimestamp(at, tz=timezone.utc) if at else None
+        row["unanswered_minutes"] = _unanswered_minutes(row, replied.get(row["sender_id"]))
+    quiet = current_app.config["VIETCX_QUIET_MINUTES"]
+    mine = [
+        r for r in found if r["staff"] == current_user.username and (r["unanswered_minutes"] or 0) >= quiet
+    ]
     return {
+        "quiet_minutes": quiet,
+        "reminders": mine,
         "rows": found,
         "counts": escalations.counts(where, reason=reason, db=_db()),
         "staff_names": _staff_names({row["staff"] for row in found}),
@@ -79,6 +88,19 @@ def queue_view(args: Mapping[str, str]) -> dict:
         },
         "limited": len(found) >= QUEUE_LIMIT,
     }
+
+
+def _unanswered_minutes(row: dict, last_reply: datetime | None) -> int | None:
+    """How long the customer of a taken conversation has been waiting for its staff member: since
+    their last message if no reply came after it, else since it was taken if nobody replied yet;
+    None when staff answered last (or the conversation is not taken)."""
+    if row["status"] != "assigned":
+        return None
+    wrote = row["customer_wrote_at"]
+    if last_reply is not None and (wrote is None or wrote <= last_reply):
+        return None
+    since = max(filter(None, [wrote, as_utc(row["assigned_at"])]))
+    return int((datetime.now(timezone.utc) - since).total_seconds() // 60)
 
 
 @blueprint.get("/")

@@ -60,7 +60,8 @@
     }
     if (last && state.version === last.version) return;
     const news = last && (state.newest > last.newest
-      || Object.entries(state.wrote).some(([id, at]) => at > (last.wrote[id] || 0)));
+      || Object.entries(state.wrote).some(([id, at]) => at > (last.wrote[id] || 0))
+      || state.reminders.some((id) => !last.reminders.includes(id)));
     const fresh = last ? Object.keys(state.wrote).filter((id) => state.wrote[id] > (last.wrote[id] || 0)) : [];
     const before = last;
     last = state;
