@@ -1,5 +1,6 @@
-"""The queue, an escalation's page, what staff do with an escalation (take, reply, resolve; each
-also written to the audit trail), and the audit trail itself for admins."""
+"""The queue, an escalation's page (its transcript view is every conversation's), what staff do with
+an escalation (take, reply, resolve; each also written to the audit trail), and the audit trail
+itself for admins."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ def local_day(value: str, label: str) -> datetime | None:
 
 
 def queue_view(args: Mapping[str, str]) -> dict:
-    """The queue as filtered by `args` (the page's URL): its rows, counts per status, and when each
-    unresolved conversation's customer last wrote (the live queue watches these)."""
+    """The queue as filtered by `args` (the page's URL): its rows, counts per status, when each
+    unresolved conversation's customer last wrote and how long a taken one has waited for its staff
+    member (the live queue watches these), and the signed-in staff member's overdue ones."""
     status = args.get("status") if args.get("status") in labels.STATUSES else None
     reason = args.get("reason") if args.get("reason") in labels.REASONS else None
     channel = args.get("channel") if args.get("channel") in labels.CHANNELS else None
