@@ -10,6 +10,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy.engine import Engine
 from test_console_page import click, wait_for_text
 
 from harness import Assistant
@@ -19,16 +20,23 @@ from vietcx.store.db import engine
 PASSWORD = "mật khẩu của Minh 2026"
 
 
-def test_a_new_escalation_and_its_new_messages_appear_without_reload(
-    fresh_browser: webdriver.Chrome, console: Assistant
-) -> None:
-    browser = fresh_browser
+def _sign_in(browser: webdriver.Chrome, console: Assistant) -> Engine:
+    """Signs the agent minh in (made on first use); returns the product database."""
     db = engine(console.database_url)
-    staff.add("minh", "Trần Văn Minh", PASSWORD, "agent", db=db)
+    if staff.get("minh", db) is None:
+        staff.add("minh", "Trần Văn Minh", PASSWORD, "agent", db=db)
     browser.get(console.console_url)
     browser.find_element(By.ID, "username").send_keys("minh")
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     click(browser, "login")
+    return db
+
+
+def test_a_new_escalation_and_its_new_messages_appear_without_reload(
+    fresh_browser: webdriver.Chrome, console: Assistant
+) -> None:
+    browser = fresh_browser
+    db = _sign_in(browser, console)
     wait_for_text(browser, "Hàng đợi yêu cầu hỗ trợ")
     waiting = escalations.counts(db=db)["open"]
     browser.execute_script("window.sameDocument = 'yes'")  # gone if the page were loaded again
@@ -57,4 +65,23 @@ def test_a_new_escalation_and_its_new_messages_appear_without_reload(
         )
     )
     assert "fresh" in browser.find_element(By.CSS_SELECTOR, row).get_attribute("class")
+    assert browser.execute_script("return window.sameDocument") == "yes"
+
+
+def test_without_server_sent_events_the_queue_polls(
+    fresh_browser: webdriver.Chrome, console: Assistant
+) -> None:
+    """A browser (or a proxy) without event streams: the page asks for the state every 5 seconds."""
+    browser = fresh_browser
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": "delete window.EventSource;"})
+    db = _sign_in(browser, console)
+    wait_for_text(browser, "Hàng đợi tự cập nhật mỗi 5 giây.")
+    browser.execute_script("window.sameDocument = 'yes'")
+
+    sender = f"poll-{uuid.uuid4().hex[:8]}"
+    console.chat(sender, "cho tôi gặp nhân viên", {"customer": {"id": sender, "name": "Lý Văn Bình"}})
+    found = escalations.current(sender, db)
+    assert found, "no escalation was opened"
+    wait = WebDriverWait(browser, 30, ignored_exceptions=[WebDriverException])
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, f'tr[data-id="{found["id"]}"]'))
     assert browser.execute_script("return window.sameDocument") == "yes"
