@@ -184,7 +184,7 @@ def test_every_console_route_needs_a_session(db: Engine, app: Flask, escalation:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in ("auth.login", "health", "static"):
             continue
-        path = rule.build({"escalation_id": escalation["id"]})[1]
+        path = rule.build({"escalation_id": escalation["id"], "topic_id": "warranty", "version_id": 1})[1]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             answer = client.open(path, method=method)
             if method == "GET":
@@ -193,7 +193,7 @@ def test_every_console_route_needs_a_session(db: Engine, app: Flask, escalation:
             else:
                 assert answer.status_code == 401, (method, path)
             checked += 1
-    assert checked >= 7  # queue, escalation, transcript, take, reply, resolve, logout
+    assert checked >= 7  # queue, escalation, transcript, take, reply, resolve, logout, and the newer pages
     assert escalations.get(escalation["id"], db)["status"] == "open"
 
 

@@ -25,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     logs.configure("console")
     app = create_app()
     logger.info("Staff console on http://%s:%d", args.host, args.port)
-    waitress.serve(app, host=args.host, port=args.port, ident="vietcx-console")
+    # each open queue page holds a thread for its event stream (25 s at a time): more than waitress's 4
+    waitress.serve(app, host=args.host, port=args.port, ident="vietcx-console", threads=settings.threads())
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
 from vietcx import health
-from vietcx.console import auth, labels, settings, views
+from vietcx.console import auth, conversations, kb, labels, live, reports, settings, views
+from vietcx.console.permissions import can_edit_kb
 from vietcx.rasa_api import jwt_secret
 from vietcx.settings import rate_limit_storage
 from vietcx.store.db import as_utc, engine
@@ -59,6 +60,7 @@ def create_app(
         VIETCX_RASA_JWT_SECRET=jwt_secret(),
         VIETCX_RATE_LIMIT_STORAGE=rate_limit_storage(),
         VIETCX_TRACKER_URL=tracker_url,
+        VIETCX_QUIET_MINUTES=settings.quiet_minutes(),
     )
     app.config.update(overrides)
     # a form stays valid as long as the session does (a reply typed slowly is not refused)
@@ -81,6 +83,10 @@ def create_app(
     app.add_url_rule("/health", "health", _health)
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(views.blueprint)
+    app.register_blueprint(reports.blueprint)
+    app.register_blueprint(conversations.blueprint)
+    app.register_blueprint(live.blueprint)
+    app.register_blueprint(kb.blueprint)
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.globals.update(
         reasons=labels.REASONS,
@@ -90,6 +96,7 @@ def create_app(
         roles=labels.ROLES,
         survey_statuses=labels.SURVEY_STATUSES,
         audit_actions=labels.AUDIT_ACTIONS,
+        may_edit_kb=can_edit_kb,
     )
     return app
 

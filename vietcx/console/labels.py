@@ -10,7 +10,7 @@ REASONS = {
 STATUSES = {"open": "Đang chờ", "assigned": "Đang xử lý", "resolved": "Đã giải quyết"}
 SENTIMENTS = {"negative": "Tiêu cực", "neutral": "Trung lập", "positive": "Tích cực"}
 CHANNELS = {"rest": "REST", "web": "Trang web", "zalo": "Zalo", "messenger": "Messenger"}
-ROLES = {"agent": "Nhân viên", "admin": "Quản trị viên"}
+ROLES = {"agent": "Nhân viên", "editor": "Biên tập kiến thức", "admin": "Quản trị viên"}
 SURVEY_STATUSES = {
     "asked": "Đã hỏi, chưa trả lời",
     "partial": "Trả lời một phần",
@@ -29,4 +29,6 @@ AUDIT_ACTIONS = {
     "staff_password": "Đổi mật khẩu",
     "staff_disable": "Khóa tài khoản",
     "staff_enable": "Mở lại tài khoản",
+    "export": "Tải dữ liệu xuất",
+    "kb_change": "Sửa kho kiến thức",
 }

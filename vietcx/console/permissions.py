@@ -7,6 +7,7 @@ from typing import Protocol
 
 class Staff(Protocol):
     username: str
+    role: str
     is_admin: bool
 
 
@@ -25,3 +26,13 @@ def can_work(user: Staff, escalation: dict) -> bool:
 def can_read_audit(user: Staff) -> bool:
     """The audit trail shows every staff member's sign-ins and addresses: admins only."""
     return user.is_admin
+
+
+def can_export_personal_data(user: Staff) -> bool:
+    """Exports keep names, phone numbers and ids only for admins; everyone else gets them masked."""
+    return user.is_admin
+
+
+def can_edit_kb(user: Staff) -> bool:
+    """The knowledge base is what the assistant tells every customer: admins and editors only."""
+    return user.role in ("admin", "editor")

@@ -9,6 +9,10 @@ VIETCX_CONSOLE_SECRET            the key signing session cookies; when unset, a 
                                  the untracked file var/console-secret (created on first start)
 VIETCX_CONSOLE_SESSION_MINUTES   how long a sign-in lasts (default 480, a working day)
 VIETCX_CONSOLE_SECURE_COOKIE     1: cookies only over HTTPS (set it behind a TLS proxy)
+VIETCX_CONSOLE_QUIET_MINUTES     a customer unanswered this long by the staff member who took the
+                                 conversation is pointed out to them in the queue (default 5)
+VIETCX_CONSOLE_THREADS           requests served at once (default 16; every open queue page keeps
+                                 one for its live updates)
 """
 
 from __future__ import annotations
@@ -28,6 +32,14 @@ def rasa_url() -> str:
 
 def port() -> int:
     return int(os.environ.get("VIETCX_CONSOLE_PORT") or DEFAULT_PORT)
+
+
+def quiet_minutes() -> float:
+    return float(os.environ.get("VIETCX_CONSOLE_QUIET_MINUTES") or 5)
+
+
+def threads() -> int:
+    return int(os.environ.get("VIETCX_CONSOLE_THREADS") or 16)
 
 
 def session_minutes() -> float:

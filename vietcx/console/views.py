@@ -1,10 +1,12 @@
-"""The queue, an escalation's page, what staff do with an escalation (take, reply, resolve; each
-also written to the audit trail), and the audit trail itself for admins."""
+"""The queue, an escalation's page (its transcript view is every conversation's), what staff do with
+an escalation (take, reply, resolve; each also written to the audit trail), and the audit trail
+itself for admins."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -18,10 +20,11 @@ from vietcx.console import labels
 from vietcx.console.auth import record
 from vietcx.console.forms import ReplyForm
 from vietcx.console.permissions import can_read_audit, can_take, can_work
-from vietcx.console.queries import conversation_events, conversation_surveys
+from vietcx.console.queries import conversation_events, conversation_surveys, last_customer_messages
 from vietcx.console.rasa import RasaUnavailable, hand_back
 from vietcx.console.transcript import faq_topics, lines, mood_now, topic_titles, version
 from vietcx.store import audit, escalations, outbox, staff
+from vietcx.store.db import as_utc
 from vietcx.store.period import Period
 
 logger = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ def _staff_names(usernames: set[str | None]) -> dict[str, str]:
     return {name: account["display_name"] for name, account in found.items() if account}
 
 
-def _local_day(value: str, label: str) -> datetime | None:
+def local_day(value: str, label: str) -> datetime | None:
     """A YYYY-MM-DD day of Vietnam as the UTC moment it starts (the database keeps UTC)."""
     if not value:
         return None
@@ -52,28 +55,59 @@ def _local_day(value: str, label: str) -> datetime | None:
     return day.replace(tzinfo=LOCAL).astimezone(timezone.utc)
 
 
-@blueprint.get("/")
-def queue() -> str:
-    args = request.args
+def queue_view(args: Mapping[str, str]) -> dict:
+    """The queue as filtered by `args` (the page's URL): its rows, counts per status, when each
+    unresolved conversation's customer last wrote and how long a taken one has waited for its staff
+    member (the live queue watches these), and the signed-in staff member's overdue ones."""
     status = args.get("status") if args.get("status") in labels.STATUSES else None
     reason = args.get("reason") if args.get("reason") in labels.REASONS else None
     channel = args.get("channel") if args.get("channel") in labels.CHANNELS else None
-    start, end = _local_day(args.get("from", ""), "Từ ngày"), _local_day(args.get("to", ""), "Đến ngày")
+    start, end = local_day(args.get("from", ""), "Từ ngày"), local_day(args.get("to", ""), "Đến ngày")
     where = Period(start, end, channel)
     found = escalations.search(where, status=status, reason=reason, limit=QUEUE_LIMIT, db=_db())
-    return render_template(
-        "queue.html",
-        rows=found,
-        counts=escalations.counts(where, reason=reason, db=_db()),
-        staff_names=_staff_names({row["staff"] for row in found}),
-        chosen={
+    unresolved = {row["sender_id"] for row in found if row["status"] != "resolved"}
+    written = last_customer_messages(unresolved, current_app.config["VIETCX_TRACKER_URL"])
+    replied = outbox.last_staff_replies({r["sender_id"] for r in found if r["status"] == "assigned"}, _db())
+    for row in found:
+        at = written.get(row["sender_id"]) if row["status"] != "resolved" else None
+        row["customer_wrote_at"] = datetime.fromtimestamp(at, tz=timezone.utc) if at else None
+        row["unanswered_minutes"] = _unanswered_minutes(row, replied.get(row["sender_id"]))
+    quiet = current_app.config["VIETCX_QUIET_MINUTES"]
+    mine = [
+        r for r in found if r["staff"] == current_user.username and (r["unanswered_minutes"] or 0) >= quiet
+    ]
+    return {
+        "quiet_minutes": quiet,
+        "reminders": mine,
+        "rows": found,
+        "counts": escalations.counts(where, reason=reason, db=_db()),
+        "staff_names": _staff_names({row["staff"] for row in found}),
+        "chosen": {
             "status": status,
             "reason": reason,
             "channel": channel,
             **{k: args.get(k, "") for k in ("from", "to")},
         },
-        limited=len(found) >= QUEUE_LIMIT,
-    )
+        "limited": len(found) >= QUEUE_LIMIT,
+    }
+
+
+def _unanswered_minutes(row: dict, last_reply: datetime | None) -> int | None:
+    """How long the customer of a taken conversation has been waiting for its staff member: since
+    their last message if no reply came after it, else since it was taken if nobody replied yet;
+    None when staff answered last (or the conversation is not taken)."""
+    if row["status"] != "assigned":
+        return None
+    wrote = row["customer_wrote_at"]
+    if last_reply is not None and (wrote is None or wrote <= last_reply):
+        return None
+    since = max(filter(None, [wrote, as_utc(row["assigned_at"])]))
+    return int((datetime.now(timezone.utc) - since).total_seconds() // 60)
+
+
+@blueprint.get("/")
+def queue() -> str:
+    return render_template("queue.html", **queue_view(request.args))
 
 
 def _escalation(escalation_id: int) -> dict:
@@ -83,12 +117,27 @@ def _escalation(escalation_id: int) -> dict:
     return found
 
 
-def _transcript(escalation: dict) -> dict:
-    """What the transcript part of the page shows (also served alone, for the page to refresh it)."""
-    events = conversation_events(escalation["sender_id"], current_app.config["VIETCX_TRACKER_URL"])
-    queued = outbox.messages(escalation["sender_id"], _db())
+def conversation(sender_id: str, customer_name: str | None) -> dict:
+    """What the transcript part of a page shows, an escalation's or any conversation's (also served
+    alone, for the page to refresh it)."""
+    events = conversation_events(sender_id, current_app.config["VIETCX_TRACKER_URL"])
+    queued = outbox.messages(sender_id, _db())
     shown = lines(events, queued, _staff_names({m["staff"] for m in queued}))
-    return {"escalation": escalation, "lines": shown, "version": version(shown), "events": events}
+    return {"customer_name": customer_name, "lines": shown, "version": version(shown), "events": events}
+
+
+def conversation_cards(sender_id: str, events: list[dict]) -> dict:
+    """The side cards every transcript page shows: FAQ topics tried, mood now, surveys."""
+    return {
+        "topics": faq_topics(events),
+        "titles": topic_titles(),
+        "mood_now": mood_now(sender_id, events),
+        "surveys": conversation_surveys(sender_id, _db()),
+    }
+
+
+def _transcript(escalation: dict) -> dict:
+    return {"escalation": escalation, **conversation(escalation["sender_id"], escalation["customer_name"])}
 
 
 @blueprint.get("/escalations/<int:escalation_id>")
@@ -98,11 +147,8 @@ def escalation(escalation_id: int) -> str:
     return render_template(
         "escalation.html",
         **shown,
-        topics=faq_topics(shown["events"]),
-        titles=topic_titles(),
+        **conversation_cards(found["sender_id"], shown["events"]),
         mood_then=json.loads(found["sentiment"]) if found["sentiment"] else None,
-        mood_now=mood_now(found["sender_id"], shown["events"]),
-        surveys=conversation_surveys(found["sender_id"], _db()),
         holder=_staff_names({found["staff"]}).get(found["staff"] or "", found["staff"]),
         may_take=can_take(current_user, found) and found["staff"] != current_user.username,
         may_work=can_work(current_user, found),

@@ -99,17 +99,25 @@ def _summary(frame: pd.DataFrame, by: str, values: list[str]) -> pd.DataFrame:
     return table
 
 
-def report(where: Period, out_dir: Path, db: Engine | None = None) -> dict:
-    """Escalations per reason and channel, median time to resolve; prints nothing, saves a PNG chart."""
+def figures(where: Period, db: Engine | None = None) -> dict:
+    """Escalations per reason, channel and day (UTC, as the period), median time to resolve: what
+    the CLI report prints and the console's /reports page draws."""
     frame = load_frame(where, db)
     durations = frame["minutes_to_resolve"].dropna()
-    result = {
+    frame["day"] = pd.to_datetime(frame["created_at"], utc=True).dt.strftime("%Y-%m-%d")
+    return {
         "escalations": len(frame),
         "resolved": len(durations),
         "median_minutes_to_resolve": round(float(durations.median()), 1) if len(durations) else None,
         "by_reason": _summary(frame, "reason", list(escalations.REASONS)),
         "by_channel": _summary(frame, "channel", []),
+        "by_day": _summary(frame, "day", []),
     }
+
+
+def report(where: Period, out_dir: Path, db: Engine | None = None) -> dict:
+    """`figures`, and a PNG chart saved in `out_dir`."""
+    result = figures(where, db)
     out_dir.mkdir(parents=True, exist_ok=True)
     result["chart"] = _chart(result, out_dir / "escalations.png")
     return result

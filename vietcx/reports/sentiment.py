@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from vietcx.privacy import export_row
 from vietcx.reports.files import write_rows
+from vietcx.store.conversations import mood_of
 from vietcx.store.db import conversation_sentiment, engine, message_sentiment, stream, surveys
 from vietcx.store.period import Period
 
@@ -87,8 +88,9 @@ def shares(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     return table
 
 
-def report(period: Period, out_dir: Path, db: Engine | None = None) -> dict:
-    """Shares per day, channel and topic; conversations that turned negative; sentiment vs CSAT."""
+def figures(period: Period, db: Engine | None = None) -> dict:
+    """Shares per day, channel and topic; conversations that turned negative; sentiment vs CSAT:
+    what the CLI report prints and the console's /reports page draws."""
     db = db or engine()
     with db.connect() as connection:
         messages = pd.read_sql(
@@ -103,12 +105,10 @@ def report(period: Period, out_dir: Path, db: Engine | None = None) -> dict:
         )
     messages["day"] = pd.to_datetime(messages["sent_at"]).dt.strftime("%Y-%m-%d")
     turned = conversations[conversations["trend"] <= TURNED_NEGATIVE]
-    mood = pd.cut(
-        conversations["mean_score"], [-1.01, -0.2, 0.2, 1.01], labels=["negative", "neutral", "positive"]
-    )
+    mood = conversations["mean_score"].map(mood_of)
     with_csat = conversations.assign(mood=mood).merge(answers, on="sender_id", how="inner")
     csat_by_mood = with_csat.groupby("mood", observed=True)["csat"].agg(["count", "mean"]).round(2)
-    result = {
+    return {
         "messages": len(messages),
         "conversations": len(conversations),
         "by_day": shares(messages, "day"),
@@ -117,6 +117,11 @@ def report(period: Period, out_dir: Path, db: Engine | None = None) -> dict:
         "turned_negative": turned[["started_at", "channel", "topic", "messages", "mean_score", "trend"]],
         "csat_by_mood": csat_by_mood,
     }
+
+
+def report(period: Period, out_dir: Path, db: Engine | None = None) -> dict:
+    """`figures`, and PNG charts saved in `out_dir`."""
+    result = figures(period, db)
     result["charts"] = _charts(result, out_dir)
     return result
 

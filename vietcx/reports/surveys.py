@@ -81,24 +81,52 @@ def metrics(frame: pd.DataFrame) -> dict:
     }
 
 
-def report(where: Period, out_dir: Path, db: Engine | None = None) -> dict:
-    """Overall, per channel and per topic metrics; prints tables and saves PNG charts in `out_dir`."""
+def figures(where: Period, db: Engine | None = None) -> dict:
+    """Overall, per day (UTC, as the period), per channel and per topic metrics: what the CLI
+    report prints and the console's /reports page draws."""
     frame = load_frame(where, db)
-    overall = metrics(frame)
+    frame["day"] = pd.to_datetime(frame["started_at"], utc=True).dt.strftime("%Y-%m-%d")
     by = {
         key: {str(value): metrics(group) for value, group in frame.groupby(frame[key].fillna("-"))}
-        for key in ("channel", "topic")
+        for key in ("day", "channel", "topic")
     }
+    return {
+        "overall": metrics(frame),
+        "by_day": by["day"],
+        "by_channel": by["channel"],
+        "by_topic": by["topic"],
+    }
+
+
+def improve_first(by_topic: dict[str, dict]) -> list[tuple[str, dict]]:
+    """FAQ topics with answers, the ones to improve first on top: lowest CSAT, then hardest (lowest
+    mean CES), then the most asked; a topic without a score yet comes last."""
+
+    def urgency(item: tuple[str, dict]) -> tuple:
+        m = item[1]
+        unscored = m["csat_score"] is None and m["mean_ces"] is None
+        csat = m["csat_score"] if m["csat_score"] is not None else 101.0
+        ces = m["mean_ces"] if m["mean_ces"] is not None else 8.0
+        return (unscored, csat, ces, -m["asked"], item[0])
+
+    return sorted(by_topic.items(), key=urgency)
+
+
+def report(where: Period, out_dir: Path, db: Engine | None = None) -> dict:
+    """`figures`, and PNG charts saved in `out_dir`."""
+    result = figures(where, db)
     out_dir.mkdir(parents=True, exist_ok=True)
-    charts = _charts(overall, by, out_dir)
-    return {"overall": overall, "by_channel": by["channel"], "by_topic": by["topic"], "charts": charts}
+    result["charts"] = _charts(
+        result["overall"], {k: result[f"by_{k}"] for k in ("channel", "topic")}, out_dir
+    )
+    return result
 
 
 def table(result: dict) -> str:
     """The report as text tables."""
     rows = [{"group": "all", **_flat(result["overall"])}]
     rows += [{"group": f"channel={k}", **_flat(v)} for k, v in result["by_channel"].items()]
-    rows += [{"group": f"topic={k}", **_flat(v)} for k, v in result["by_topic"].items()]
+    rows += [{"group": f"topic={k}", **_flat(v)} for k, v in improve_first(result["by_topic"])]
     distribution = (
         pd.DataFrame(
             {

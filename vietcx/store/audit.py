@@ -23,6 +23,8 @@ ACTIONS = (
     "staff_password",
     "staff_disable",
     "staff_enable",
+    "export",
+    "kb_change",
 )
 CLI = "cli"  # the actor of what the command line did (it has no signed-in staff member)
 

@@ -255,7 +255,7 @@ staff = Table(
     Column("username", String(64), nullable=False, unique=True),
     Column("display_name", String(200), nullable=False),
     Column("password_hash", String(300), nullable=False),
-    Column("role", String(16), nullable=False),  # agent | admin
+    Column("role", String(16), nullable=False),  # agent | editor | admin
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # part of every session's id: bumped on sign-out, a new password or disabling, it ends every
@@ -276,6 +276,21 @@ audit_log = Table(
     Column("detail", String(200)),
     Column("address", String(64)),  # the browser's address; none for the command line
 )
+
+# every version of the FAQ knowledge base saved from the console (and the file as found on disk
+# when it had changed outside it), whole: any one can be restored
+kb_versions = Table(
+    "kb_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),  # a staff user name, or "file" for an outside edit
+    Column("action", String(16), nullable=False),  # add | edit | delete | example | restore | file
+    Column("topic_id", String(64)),
+    Column("summary", String(200)),
+    Column("content", Text, nullable=False),  # the whole file after the change
+)
+
 
 # platform events already taken in (Zalo, Messenger resend what they got no timely answer for):
 # the unique constraint lets exactly one of several deliveries through, even arriving at once

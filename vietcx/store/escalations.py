@@ -91,9 +91,13 @@ def search(
     reason: str | None = None,
     limit: int = 500,
     db: Engine | None = None,
+    sender_id: str | None = None,
 ) -> list[dict]:
-    """Escalations matching the filters, unresolved first, then newest first."""
+    """Escalations matching the filters (of one conversation, with `sender_id`), unresolved first,
+    then newest first."""
     query = select(escalations).where(_filters(where, status, reason))
+    if sender_id is not None:
+        query = query.where(escalations.c.sender_id == sender_id)
     query = query.order_by((escalations.c.status == "resolved").asc(), escalations.c.created_at.desc())
     with (db or engine()).connect() as connection:
         return [dict(r._mapping) for r in connection.execute(query.limit(limit))]

@@ -19,9 +19,10 @@ is at least once; the lease is taken by one process only, so it is never sent tw
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -165,3 +166,16 @@ def _messages(connection: Connection, condition: ColumnElement, limit: int | Non
     for message in found:
         message["buttons"] = json.loads(message["buttons"]) if message["buttons"] else []
     return found
+
+
+def last_staff_replies(sender_ids: Collection[str], db: Engine | None = None) -> dict[str, datetime]:
+    """When staff last wrote to each conversation (UTC), for the reminder of a quiet staff member."""
+    if not sender_ids:
+        return {}
+    query = (
+        select(outbox.c.sender_id, func.max(outbox.c.created_at))
+        .where(outbox.c.author == "staff", outbox.c.sender_id.in_(list(sender_ids)))
+        .group_by(outbox.c.sender_id)
+    )
+    with (db or engine()).connect() as connection:
+        return {sender: as_utc(at) for sender, at in connection.execute(query)}

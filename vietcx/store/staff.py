@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from vietcx.store.db import engine, staff
 
-ROLES = ("agent", "admin")
+ROLES = ("agent", "editor", "admin")  # editor: an agent who also edits the knowledge base
 MIN_PASSWORD = 10
 # compared against when the user does not exist, so a wrong user name takes as long as a wrong password
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
