@@ -50,6 +50,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from harness import QUIET_ENV, free_port, running_assistant, server_settings  # noqa: E402
 from vietcx.cluster.launcher import Cluster, Ports  # noqa: E402
+from vietcx.rasa_server import SYSTEM_BUSY  # noqa: E402
 from vietcx.store.db import message_sentiment, sentiment_queue, surveys  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "load_test.json"
@@ -115,6 +116,9 @@ def send(session: requests.Session, url: str, token: str, sender: str, text: str
         timeout=60,
     )
     reply.raise_for_status()
+    busy = SYSTEM_BUSY.split("{")[0]
+    if any(str(r.get("text")).startswith(busy) for r in reply.json()):  # "please send it again"
+        raise requests.HTTPError("the assistant said it is busy", response=reply)
     return time.perf_counter() - started
 
 

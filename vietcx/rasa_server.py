@@ -291,6 +291,11 @@ def validating_with_one_validator(action_class: type[RemoteAction]) -> None:
     action_class._validate_action_result = validated
 
 
+SYSTEM_BUSY = (
+    "Dạ, hệ thống của em đang bận một chút, {honorific} vui lòng gửi lại tin nhắn giúp em sau ít phút nhé ạ."
+)
+
+
 def retrying_the_action_server(run: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
     """`RemoteAction.run`, tried again for up to VIETCX_ACTION_RETRY_SECONDS (30) while the action
     server cannot be reached or its balancer says none can (502/503/504). Rasa itself logs the
@@ -311,6 +316,12 @@ def retrying_the_action_server(run: Callable[..., Coroutine]) -> Callable[..., C
                 unreachable = isinstance(cause, aiohttp.ClientConnectionError) or getattr(
                     cause, "status", None
                 ) in (502, 503, 504)
+                if unreachable and loop.time() + pause > deadline:
+                    # said, so that the customer sends it again rather than wait for nothing
+                    output_channel, tracker = args[0], args[2]
+                    honorific = tracker.get_slot("customer_honorific") or "anh/chị"
+                    busy = SYSTEM_BUSY.format(honorific=honorific)
+                    await output_channel.send_text_message(tracker.sender_id, busy)
                 if not unreachable or loop.time() + pause > deadline:
                     raise
                 logger.warning("Action server unavailable for %s: trying again in %.2f s", self.name(), pause)

@@ -25,6 +25,8 @@ from vietcx.store.tracker import tracker_engine
 logger = logging.getLogger(__name__)
 IDLE_MINUTES = 10
 BATCH = 500
+# one sweeper at a time; a sweeper that dies holding the lease delays the next by this much
+LEASE, LEASE_SECONDS = "sentiment-sweep", 30
 # a queued event the tracker store still does not hold after this long never will (its server
 # died before committing it): its conversation is written from what is there
 OVERDUE_MINUTES = 5
@@ -39,11 +41,13 @@ def sweep(
     if tracker is None:
         return 0
     written = 0
-    with leases.held("sentiment-sweep", 300, db) as mine:
+    with leases.held(LEASE, LEASE_SECONDS, db) as mine:
         if not mine:
             return 0
         idle_cut = datetime.now(timezone.utc) - timedelta(minutes=idle_minutes)
         while queued := sentiment_queue.waiting(db, BATCH):
+            if not leases.take(LEASE, LEASE_SECONDS, db):  # prolonged for each batch
+                break
             handled = 0
             for sender_id, rows in queued.items():
                 try:
