@@ -16,6 +16,9 @@ def main() -> None:
     def interrupted(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C, or a stop from a service manager; also when started in the background, where the
+    # shell leaves SIGINT ignored
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     print("Starting PostgreSQL, Redis, nginx, 2 Rasa servers, 2 action servers and the console...")
     try:
