@@ -24,7 +24,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import response
 
-from vietcx import health, logs, metrics
+from vietcx import health, logs, metrics, retrying
 from vietcx.store import db, retention, sentiment
 
 logger = logging.getLogger(__name__)
@@ -63,21 +63,20 @@ def off_the_loop(run: Callable[..., Coroutine]) -> Callable[..., Coroutine]:
     threads = int(os.environ.get("VIETCX_ACTION_THREADS", "8"))
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
 
-    retry_seconds = float(os.environ.get("VIETCX_DB_RETRY_SECONDS", "30"))
-
     def call(context: contextvars.Context, self: ActionExecutor, action_call: dict[str, Any]) -> Any:  # noqa: ANN401
-        """The action, run again while the database cannot be reached (a restart): the actions'
-        writes are idempotent, and a failed call would lose the customer's answer."""
-        deadline, pause = time.monotonic() + retry_seconds, 0.1
+        """The action, run again for up to VIETCX_DB_RETRY_SECONDS (30) while the database cannot
+        be reached (a restart): the actions' writes are idempotent, and a failed call would lose
+        the customer's answer."""
+        waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
         while True:
             try:
                 return context.run(asyncio.run, run(self, action_call))
             except Exception as error:
-                if not db.connection_lost(error) or time.monotonic() + pause > deadline:
+                pause = next(waits, None) if db.connection_lost(error) else None
+                if pause is None:
                     raise
                 logger.warning("Database unreachable: running the action again in %.1f s", pause)
                 time.sleep(pause)
-                pause = min(pause * 2, 2.0)
 
     @functools.wraps(run)
     async def run_in_thread(self: ActionExecutor, action_call: dict[str, Any]) -> Any:  # noqa: ANN401

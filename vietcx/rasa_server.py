@@ -53,7 +53,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import make_url
 
-from vietcx import health, logs, metrics, replies
+from vietcx import health, logs, metrics, replies, retrying
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 from vietcx.store import db
 from vietcx.store.locks import DatabaseLockStore
@@ -301,13 +301,12 @@ def retrying_the_action_server(run: Callable[..., Coroutine]) -> Callable[..., C
     server cannot be reached or its balancer says none can (502/503/504). Rasa itself logs the
     failure and goes on without the action's events: a survey answer given while the action servers
     restart would be dropped, the customer none the wiser. The actions' writes are idempotent (a
-    survey, an escalation), so a call that died half-way may run again."""
-    seconds = float(os.environ.get("VIETCX_ACTION_RETRY_SECONDS", "30"))
+    survey, an escalation), so a call that died half-way may run again. When the time is up, the
+    customer is asked to send the message again rather than wait for nothing."""
 
     @functools.wraps(run)
     async def run_again(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
-        loop = asyncio.get_running_loop()
-        deadline, pause = loop.time() + seconds, 0.25
+        waits = retrying.pauses("VIETCX_ACTION_RETRY_SECONDS", 30, first=0.25)
         while True:
             try:
                 return await run(self, *args, **kwargs)
@@ -316,17 +315,17 @@ def retrying_the_action_server(run: Callable[..., Coroutine]) -> Callable[..., C
                 unreachable = isinstance(cause, aiohttp.ClientConnectionError) or getattr(
                     cause, "status", None
                 ) in (502, 503, 504)
-                if unreachable and loop.time() + pause > deadline:
-                    # said, so that the customer sends it again rather than wait for nothing
-                    output_channel, tracker = args[0], args[2]
-                    honorific = tracker.get_slot("customer_honorific") or "anh/chị"
-                    busy = SYSTEM_BUSY.format(honorific=honorific)
-                    await output_channel.send_text_message(tracker.sender_id, busy)
-                if not unreachable or loop.time() + pause > deadline:
+                pause = next(waits, None) if unreachable else None
+                if pause is None:
+                    if unreachable:
+                        output_channel, tracker = args[0], args[2]
+                        honorific = tracker.get_slot("customer_honorific") or "anh/chị"
+                        await output_channel.send_text_message(
+                            tracker.sender_id, SYSTEM_BUSY.format(honorific=honorific)
+                        )
                     raise
                 logger.warning("Action server unavailable for %s: trying again in %.2f s", self.name(), pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
 
     return run_again
 
@@ -336,21 +335,19 @@ def riding_out_database_restarts(method: Callable[..., Coroutine]) -> Callable[.
     database cannot be reached (restarted, failed over; the pool's stale connections are dropped
     on the first failure). Rasa would otherwise keep the turn in this process's memory only: the
     customer answered, the conversation lost."""
-    seconds = float(os.environ.get("VIETCX_DB_RETRY_SECONDS", "30"))
 
     @functools.wraps(method)
     async def again(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
-        loop = asyncio.get_running_loop()
-        deadline, pause = loop.time() + seconds, 0.1
+        waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
         while True:
             try:
                 return await method(self, *args, **kwargs)
             except Exception as error:
-                if not db.connection_lost(error) or loop.time() + pause > deadline:
+                pause = next(waits, None) if db.connection_lost(error) else None
+                if pause is None:
                     raise
                 logger.warning("Tracker store unreachable: trying again in %.1f s", pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
 
     return again
 
