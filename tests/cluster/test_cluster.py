@@ -126,7 +126,11 @@ def test_two_servers_writing_at_once_every_message_summarised_once(cluster: Clus
                 .where(message_sentiment.c.sender_id.in_(senders))
                 .group_by(message_sentiment.c.sender_id)
             ).all()
-        if len(stored) == len(senders) and all(n == len(texts) for _, n in stored) or time.monotonic() > deadline:
+        if (
+            len(stored) == len(senders)
+            and all(n == len(texts) for _, n in stored)
+            or time.monotonic() > deadline
+        ):
             break
         time.sleep(1)
     assert sorted(n for _, n in stored) == [len(texts)] * len(senders)
@@ -159,17 +163,23 @@ def test_a_backup_of_both_postgresql_databases_is_restored(cluster: Cluster) -> 
     chat(cluster, cluster.url, sender, "Mình là Phạm Thị Lan")
     try:
         run = [sys.executable, "-m", "vietcx"]
-        backup = subprocess.run([*run, "backup", str(folder / "copy")], env=env, capture_output=True, text=True)
+        backup = subprocess.run(
+            [*run, "backup", str(folder / "copy")], env=env, capture_output=True, text=True
+        )
         assert backup.returncode == 0, backup.stderr
         manifest = json.loads((folder / "copy" / "manifest.json").read_text())
         assert sorted(c["kind"] for c in manifest["databases"]) == ["postgresql", "postgresql"]
         tracker = create_engine(cluster.postgres.url("rasa"))
         with tracker.begin() as connection:  # a mistake after the backup
             connection.execute(text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
-        restore = subprocess.run([*run, "restore", str(folder / "copy")], env=env, capture_output=True, text=True)
+        restore = subprocess.run(
+            [*run, "restore", str(folder / "copy")], env=env, capture_output=True, text=True
+        )
         assert restore.returncode == 0, restore.stderr
         with tracker.connect() as connection:
-            events = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender})
+            events = connection.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}
+            )
             assert events.scalar() > 0
     finally:
         shutil.rmtree(folder, ignore_errors=True)

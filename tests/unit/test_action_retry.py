@@ -71,5 +71,7 @@ def test_an_error_of_the_action_itself_is_not_tried_again(monkeypatch: pytest.Mo
         raise RasaException("No registered action found for name 'x'")
 
     with pytest.raises(RasaException):
-        asyncio.run(retrying_the_action_server(run)(Action(), CollectingOutputChannel(), None, Tracker(), None))
+        asyncio.run(
+            retrying_the_action_server(run)(Action(), CollectingOutputChannel(), None, Tracker(), None)
+        )
     assert made == [1]

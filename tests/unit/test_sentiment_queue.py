@@ -17,7 +17,11 @@ from tracker_store import publish, tracker_store_file, write_tracker
 from vietcx.store import leases, sentiment
 from vietcx.store.db import conversation_sentiment, engine, message_sentiment, sentiment_queue
 
-MOOD = {"label": "negative", "confidence": 0.9, "scores": {"negative": 0.9, "neutral": 0.05, "positive": 0.05}}
+MOOD = {
+    "label": "negative",
+    "confidence": 0.9,
+    "scores": {"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+}
 
 
 def message(text: str, at: float) -> dict:
@@ -40,7 +44,9 @@ def counts(db: Engine) -> tuple[int, int, int]:
         )
 
 
-def test_an_event_published_before_the_tracker_store_commits_it_is_not_lost(db: Engine, tmp_path: Path) -> None:
+def test_an_event_published_before_the_tracker_store_commits_it_is_not_lost(
+    db: Engine, tmp_path: Path
+) -> None:
     now = time.time()
     first = {"a": [{"event": "session_started", "timestamp": now - 20}, message("giao chậm quá", now - 10)]}
     write_tracker(tmp_path / "tracker.db", first)
@@ -55,7 +61,9 @@ def test_an_event_published_before_the_tracker_store_commits_it_is_not_lost(db: 
     assert sentiment.sweep(db) == 0 and counts(db) == (2, 1, 0)  # handled again: counted once
 
 
-def test_events_stored_out_of_order_across_conversations_are_all_summarised(db: Engine, tmp_path: Path) -> None:
+def test_events_stored_out_of_order_across_conversations_are_all_summarised(
+    db: Engine, tmp_path: Path
+) -> None:
     """Two servers: b's event gets the higher id but commits first; a high-water mark would skip a's."""
     now = time.time()
     a, b = {"a": [message("tệ quá", now - 3)]}, {"b": [message("chán thật", now - 2)]}
@@ -100,7 +108,9 @@ def test_a_conversation_that_simply_stops_is_ended(db: Engine, tmp_path: Path) -
     sentiment.sweep(db)
     with db.begin() as connection:  # its last message was long ago; nothing new comes
         connection.execute(
-            update(conversation_sentiment).values(last_message_at=datetime.now(timezone.utc) - timedelta(hours=1))
+            update(conversation_sentiment).values(
+                last_message_at=datetime.now(timezone.utc) - timedelta(hours=1)
+            )
         )
     sentiment.sweep(db)
     with db.connect() as connection:
