@@ -26,18 +26,15 @@ data lost and duplicated (both must be 0); writes them to bench/results/load_tes
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +45,8 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from harness import QUIET_ENV, free_port, running_assistant, server_settings  # noqa: E402
-from vietcx.cluster.launcher import Cluster, Ports  # noqa: E402
+from harness import running_assistant, running_cluster  # noqa: E402
+from vietcx.cluster.launcher import Cluster  # noqa: E402
 from vietcx.rasa_server import SYSTEM_BUSY  # noqa: E402
 from vietcx.store.db import message_sentiment, sentiment_queue, surveys  # noqa: E402
 
@@ -282,24 +279,6 @@ def run_load(
         "errors": len(tally.errors),
         "first_errors": tally.errors[:5],
     }, tally
-
-
-@contextlib.contextmanager
-def running_cluster() -> Iterator[Cluster]:
-    """The deployment of `make cluster`, on free ports in a folder of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="vietcx-cluster-"))
-    folder.chmod(0o755)  # PostgreSQL runs as its own account under root
-    ports = Ports(
-        front=free_port(), actions_front=free_port(), console=free_port(), postgres=free_port(),
-        redis=free_port(), rasa=[free_port(), free_port()], actions=[free_port(), free_port()],
-    )  # fmt: skip
-    cluster = Cluster(folder=folder, ports=ports, extra_env={**QUIET_ENV, **server_settings(folder)})
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import requests
 
+from vietcx.cluster.launcher import Cluster, Ports
 from vietcx.rasa_api import auth_header
 from vietcx.settings import PROJECT, kb_file
 
@@ -363,3 +364,23 @@ def running_assistant(
             yield assistant
         finally:
             assistant.stop()
+
+
+@contextlib.contextmanager
+def running_cluster(extra_env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """The deployment of `make cluster` (vietcx/cluster/) on free ports in a folder of its own, with
+    the test servers' settings, for the duration of a `with` block."""
+    folder = Path(tempfile.mkdtemp(prefix="vietcx-cluster-"))
+    folder.chmod(0o755)  # PostgreSQL runs as its own account when run as root
+    ports = Ports(
+        front=free_port(), actions_front=free_port(), console=free_port(), postgres=free_port(),
+        redis=free_port(), rasa=[free_port(), free_port()], actions=[free_port(), free_port()],
+    )  # fmt: skip
+    env = {**QUIET_ENV, **server_settings(folder), **(extra_env or {})}
+    cluster = Cluster(folder=folder, ports=ports, extra_env=env)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -25,8 +25,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from harness import DEFAULT_MODEL, QUIET_ENV, free_port, reply_text, server_settings
-from vietcx.cluster.launcher import Cluster, Ports
+from harness import DEFAULT_MODEL, reply_text, running_cluster
+from vietcx.cluster.launcher import Cluster
 from vietcx.store.db import message_sentiment, migrate, surveys
 
 pytestmark = pytest.mark.skipif(
@@ -37,27 +37,14 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    folder = Path(tempfile.mkdtemp(prefix="vietcx-cluster-"))
-    folder.chmod(0o755)  # PostgreSQL runs as its own account when the tests run as root
-    ports = Ports(
-        front=free_port(), actions_front=free_port(), console=free_port(), postgres=free_port(),
-        redis=free_port(), rasa=[free_port(), free_port()], actions=[free_port(), free_port()],
-    )  # fmt: skip
-    env = {
-        **QUIET_ENV,
-        **server_settings(folder),
+    settings = {
         "VIETCX_PG_PASSWORD": "p@ss:w/rd %41",
         # an action server starts in 10-20 s, longer on a busy test machine
         "VIETCX_ACTION_RETRY_SECONDS": "120",
         "TICKET_LOCK_LIFETIME": "150",
     }
-    running = Cluster(folder=folder, ports=ports, extra_env=env)
-    try:
-        running.start()
+    with running_cluster(settings) as running:
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def chat(cluster: Cluster, base: str, sender: str, message: str) -> list[dict]:
