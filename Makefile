@@ -58,3 +58,4 @@ bench: train
 	$(PY) bench/profile_message.py
 	$(PY) bench/dialogue_eval.py
 	$(PY) bench/dialogue_eval.py --data bench/data/dialogues_heldout_2.yml
+	$(PY) bench/dialogue_eval.py --data bench/data/dialogues_heldout_3.yml

@@ -93,6 +93,7 @@ HELD_OUT = {
     "sentiment_reviews_heldout.tsv": lambda p: tsv_column(p, "text"),
     "dialogues_heldout.yml": dialogue_turns,
     "dialogues_heldout_2.yml": dialogue_turns,
+    "dialogues_heldout_3.yml": dialogue_turns,
 }
 
 
