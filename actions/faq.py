@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -20,11 +20,13 @@ from actions.answers import (
     honorific_of,
     several_questions,
 )
+from actions.customer import given_name_in_passing
 from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import Match
 from vietcx.normalize import fold
+from vietcx.replies import is_question, names_a_subject
 
 logger = logging.getLogger(__name__)
 # two questions in a row the knowledge base cannot answer: a person takes over
@@ -49,10 +51,18 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        named, text = given_name_in_passing(tracker)  # "Dũng đây, cho anh hỏi …"
+        honorific = named[-1]["value"] if named else honorific_of(tracker)
+        return [*named, *self.respond(dispatcher, tracker, text, honorific)]
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, honorific: str
+    ) -> list[EventType]:
+        """The answer to `text`, addressed with `honorific`."""
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
         unknown = "utter_faq_unknown"
-        if mentions_other_shop(message.get("text") or ""):
+        if mentions_other_shop(text):
             dispatcher.utter_message(response="utter_out_of_scope")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         try:
@@ -61,11 +71,11 @@ class ActionAnswerFaq(Action):
                 matches = [Match(topic, 1.0)] if topic else []
                 kind = "answer" if topic else "unknown"
             else:
-                asked = several_questions(message.get("text") or "")
+                asked = several_questions(text)
                 if asked and intent != "out_of_scope":  # two questions at once: both answered
-                    answered = give_answer(dispatcher, asked[0], honorific_of(tracker), *asked[1:])
+                    answered = give_answer(dispatcher, asked[0], honorific, *asked[1:])
                     return [SlotSet(k, v) for k, v in answered.items()]
-                decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
+                decision = KNOWLEDGE_BASE.decide(text, vague=names_a_subject(text))
                 kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
                     kind, unknown = "unknown", "utter_out_of_scope"
@@ -78,8 +88,11 @@ class ActionAnswerFaq(Action):
                 dispatcher.utter_message(response="utter_complain_with_answer")
             elif opens_with_greeting(message.get("text") or "", tracker):  # "Chào shop, … có xuất VAT không?"
                 dispatcher.utter_message(response="utter_greet_short")
-            answered = give_answer(dispatcher, matches[0].topic, honorific_of(tracker))
+            answered = give_answer(dispatcher, matches[0].topic, honorific)
             return [SlotSet(k, v) for k, v in answered.items()]
+        if intent != "faq_choose" and upset(message):  # "GIAO SAI HÀNG CHO TÔI RỒI!!!": an apology first
+            dispatcher.utter_message(response="utter_complain")
+            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -116,7 +129,8 @@ def upset(message: dict[str, Any]) -> bool:
 
 class ActionAnswerComplaint(Action):
     """A complaint gets an apology; when it is about something the knowledge base clearly knows
-    ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?"."""
+    ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?". A question
+    read as a complaint but not negative in tone is answered as a question."""
 
     def name(self) -> str:
         return "action_answer_complaint"
@@ -125,6 +139,9 @@ class ActionAnswerComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
+        sentiment = (tracker.latest_message.get("sentiment") or {}).get("label")
+        if is_question(text) and sentiment != "negative":  # a polite question the NLU misread
+            return [FollowupAction("action_answer_faq")]  # "… dời lịch giao sang thứ 2 được không ạ?"
         slots = confident_answer(
             dispatcher, text, SURE, lead="utter_complain_with_answer", honorific=honorific_of(tracker)
         )

@@ -16,7 +16,7 @@ from actions.customer import customer_key
 from vietcx.conversation_sentiment import current_summary
 from vietcx.replies import is_question
 from vietcx.store import surveys
-from vietcx.survey_answers import SCALES, SKIP, correction, parse_score
+from vietcx.survey_answers import SCALES, SKIP, asks_about_scale, correction, parse_score
 
 QUESTIONS = {"csat_score": "csat", "ces_score": "ces"}
 # the question answered just before each one, which "nhầm, 4 thôi" corrects
@@ -126,6 +126,9 @@ class ValidateSurveyForm(FormValidationAction):
         corrected = self._corrected(slot, dispatcher, tracker)
         if corrected:
             return corrected
+        if asks_about_scale(str(value or "")):  # "5 là cao nhất hả em?": explained, asked again
+            dispatcher.utter_message(response=f"utter_survey_scale_{QUESTIONS[slot]}")
+            return {slot: None}
         score = _button_score(tracker, QUESTIONS[slot]) or parse_score(QUESTIONS[slot], str(value or ""))
         if score == SKIP:
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
