@@ -8,13 +8,14 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import (
     KNOWLEDGE_BASE,
     SURE,
+    alternatives,
     confident_answer,
     give_answer,
     honorific_of,
@@ -75,8 +76,12 @@ class ActionAnswerFaq(Action):
                 if asked and intent != "out_of_scope":  # two questions at once: both answered
                     answered = give_answer(dispatcher, asked[0], honorific, *asked[1:])
                     return [SlotSet(k, v) for k, v in answered.items()]
-                decision = KNOWLEDGE_BASE.decide(text, vague=names_a_subject(text))
-                kind, matches = decision.kind, decision.matches
+                pair = alternatives(text)
+                if pair:  # "đổi hay bảo hành": both offered
+                    kind, matches = "choose", [Match(topic, 1.0) for topic in pair]
+                else:
+                    decision = KNOWLEDGE_BASE.decide(text, vague=names_a_subject(text))
+                    kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
                     kind, unknown = "unknown", "utter_out_of_scope"
         except KnowledgeBaseError:
@@ -130,7 +135,7 @@ def upset(message: dict[str, Any]) -> bool:
 class ActionAnswerComplaint(Action):
     """A complaint gets an apology; when it is about something the knowledge base clearly knows
     ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?". A question
-    read as a complaint but not negative in tone is answered as a question."""
+    read as a complaint but not clearly negative in tone is answered as a question."""
 
     def name(self) -> str:
         return "action_answer_complaint"
@@ -139,9 +144,8 @@ class ActionAnswerComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        sentiment = (tracker.latest_message.get("sentiment") or {}).get("label")
-        if is_question(text) and sentiment != "negative":  # a polite question the NLU misread
-            return [FollowupAction("action_answer_faq")]  # "… dời lịch giao sang thứ 2 được không ạ?"
+        if is_question(text) and not upset(tracker.latest_message):  # a question the NLU misread:
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)  # "… dời lịch giao được không ạ?"
         slots = confident_answer(
             dispatcher, text, SURE, lead="utter_complain_with_answer", honorific=honorific_of(tracker)
         )
@@ -160,10 +164,13 @@ class ActionFaqResolved(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_glad_resolved")
+        named, _ = given_name_in_passing(tracker)  # "Rồi, à mình tên Kiên"
+        address = {event["name"]: event["value"] for event in named}
+        dispatcher.utter_message(response="utter_glad_resolved", **address)
         if not tracker.get_slot("faq_topic"):
-            return []  # already marked (a second "thanks"): one resolution, one survey
+            return named  # already marked (a second "thanks"): one resolution, one survey
         return [
+            *named,
             SlotSet("issue_resolved", True),
             SlotSet("resolved_topic", tracker.get_slot("faq_topic")),
             SlotSet("resolved_by", "faq"),

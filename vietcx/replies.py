@@ -158,9 +158,8 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return "inform_name", {}
     folded = fold(expand_text(text))
     if _ASKS_FOR_PERSON.search(folded):
-        if nlu_intent.get("name") != "request_human":
-            return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
-    elif nlu_intent.get("name") == "request_human" and _CONTACT_INFO.search(folded):
+        return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
+    if nlu_intent.get("name") == "request_human" and _CONTACT_INFO.search(folded):
         return "faq", {}  # "em cho anh xin số tổng đài, tối rảnh anh gọi"
     if nlu_intent.get("name") == "inform_name" and is_question(text) and not _holds_a_name(text):
         # a question that says "tên" but holds no name ("đổi tên người nhận trên đơn được không")
@@ -183,6 +182,8 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         if _NOT_WHAT_I_ASKED.match(folded) and len(folded.split()) >= MIN_RESTATED_WORDS:
             return "faq", {}  # the question put right ("không phải hủy, mình muốn đổi địa chỉ")
         answer = yes_or_no(text, enough_is="yes")
+        if answer is None and stated_name(text) and yes_or_no(_CLAUSE.split(text)[0], "yes") == "yes":
+            answer = "yes"  # "Rồi, à mình tên Kiên": solved, and a name given in passing
         return {"yes": ("faq_resolved", {}), "no": ("faq_unresolved", {})}.get(answer or "")
     if asked.offers("request_human"):
         answer = yes_or_no(text, enough_is="no", yes_words=_OFFER_YES | _PERSON)
