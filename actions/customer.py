@@ -199,7 +199,9 @@ class ActionConfirmName(Action):
         if is_question(text) or len(text.split()) > MAX_ANSWER_WORDS:  # "…, cho mình xin số tổng đài"
             lead = "utter_name_noted" if named else "utter_name_declined_short"
             honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)
-            answered = confident_answer(dispatcher, text, SURE, lead=lead, honorific=honorific)
+            question = name_in_passing(text)[1]  # "Dũng đây, cho anh hỏi …": what is asked
+            sure = 0.0 if is_question(question) else SURE  # a question gets the search's own say
+            answered = confident_answer(dispatcher, question, sure, lead=lead, honorific=honorific)
             if answered:
                 return [SlotSet(key, value) for key, value in answered.items()]
         if named:

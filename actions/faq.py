@@ -98,6 +98,13 @@ class ActionAnswerFaq(Action):
         if intent != "faq_choose" and upset(message):  # "GIAO SAI HÀNG CHO TÔI RỒI!!!": an apology first
             dispatcher.utter_message(response="utter_complain")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
+        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0)
+        if (
+            kind == "choose"
+            and fallbacks
+            and all(m.score < KNOWLEDGE_BASE.index().thresholds.answer for m in matches)
+        ):
+            kind = "unknown"  # a second unclear question: a weak guess helps less than a person
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -106,7 +113,7 @@ class ActionAnswerFaq(Action):
                 SlotSet("faq_state", "choose"),
                 SlotSet("faq_candidates", candidates),
             ]
-        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0) + 1
+        fallbacks += 1
         cleared = [SlotSet("faq_topic", None), SlotSet("faq_state", "unknown")]
         if fallbacks >= FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_faq_unknown_again")
