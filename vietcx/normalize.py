@@ -16,6 +16,8 @@ import yaml
 from vietcx.settings import PROJECT
 
 DEFAULT_LEXICON = PROJECT / "data" / "lexicon" / "shorthand.yml"
+CONTEXT_LEXICON = PROJECT / "data" / "lexicon" / "shorthand_in_context.yml"
+NEIGHBOURS = 3  # words either side that may decide a shorthand
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
 _WORD = re.compile(r"\w+")
@@ -83,9 +85,40 @@ def expand_shorthand(word: str, lexicon: dict[str, str]) -> str:
     return lexicon.get(word.lower(), word)
 
 
+@functools.lru_cache(maxsize=8)
+def load_shorthand_in_context(path: str = str(CONTEXT_LEXICON)) -> dict[str, list[tuple[str, list[str]]]]:
+    """Read the editable file of shorthand decided by its neighbours into {shorthand: [(full form,
+    [neighbour words])]}: "bh" is "bảo hành" beside "bao lâu" and "bây giờ" beside "thì sao"."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        return {}
+    return {
+        str(short).lower(): [(str(full), [fold(str(c)) for c in cues or []]) for full, cues in forms.items()]
+        for short, forms in raw.items()
+    }
+
+
 def expand_text(text: str, lexicon: dict[str, str] | None = None) -> str:
-    """A whole message with every shorthand word expanded ("sp ko dc" → "sản phẩm không được")."""
+    """A whole message with every shorthand word expanded ("sp ko dc" → "sản phẩm không được"), and
+    the shorthand that its neighbours decide ("bh bao lâu" → "bảo hành bao lâu")."""
     lexicon = load_shorthand() if lexicon is None else lexicon
-    return _WORD.sub(
-        lambda match: expand_shorthand(match.group(), lexicon), unicodedata.normalize("NFC", text)
-    )
+    text = unicodedata.normalize("NFC", text)
+    in_context = load_shorthand_in_context()
+    folded = fold(text)  # same offsets as the text
+
+    def expand(match: re.Match[str]) -> str:
+        word = match.group()
+        forms = in_context.get(word.lower())
+        if not forms:
+            return expand_shorthand(word, lexicon)
+        before = " ".join(_WORD.findall(folded[: match.start()])[-NEIGHBOURS:])
+        after = " ".join(_WORD.findall(folded[match.end() :])[:NEIGHBOURS])
+        around = f" {before} | {after} "
+        for full, cues in forms:
+            if any(f" {cue} " in around for cue in cues):
+                return full
+        return word
+
+    return _WORD.sub(expand, text)

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from vietcx.normalize import fold, load_shorthand, nfc_with_offsets, strip_diacritics
+from vietcx.normalize import expand_text, fold, load_shorthand, nfc_with_offsets, strip_diacritics
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,13 @@ def test_shorthand_file_loads_and_rejects_conflicts(tmp_path) -> None:
     bad.write_text("không: [k]\nkhông biết: [k]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="'k'"):
         load_shorthand(str(bad))
+
+
+def test_shorthand_decided_by_its_neighbours() -> None:
+    """ "bh" is bảo hành beside "bao lâu", bây giờ beside "thì sao", and left alone otherwise."""
+    assert expand_text("laptop mua bên mình bh bao lâu, bh ở đâu vậy") == (
+        "laptop mua bên mình bảo hành bao lâu, bảo hành ở đâu vậy"
+    )
+    assert expand_text("tivi LG ben em bh may nam") == "tivi LG ben em bảo hành may nam"
+    assert expand_text("bh thì sao shop") == "bây giờ thì sao shop"
+    assert expand_text("bh") == "bh"
