@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 # two questions in a row the knowledge base cannot answer: a person takes over
 FALLBACKS_BEFORE_HANDOFF = 2
 GREETING = re.compile(r"\s*(?:xin chao|chao|hello|hi|alo|a lo|hey)\b")
+# "thế còn … thì sao", "còn … thì thế nào": a question that leans on the one before it
+FOLLOW_UP = re.compile(r"^(?:the |vay |a |vay thi )?con\b.*\bthi (?:sao|the nao|nhu nao)\b")
+MAX_FOLLOW_UP_WORDS = 8
 # sentiment confidence above which a negative question gets an apology before its answer
 UPSET = 0.7
 
@@ -80,7 +83,8 @@ class ActionAnswerFaq(Action):
                 if pair:  # "đổi hay bảo hành": both offered
                     kind, matches = "choose", [Match(topic, 1.0) for topic in pair]
                 else:
-                    decision = KNOWLEDGE_BASE.decide(text, vague=names_a_subject(text))
+                    query = with_the_question_it_follows(tracker, text)
+                    decision = KNOWLEDGE_BASE.decide(query, vague=names_a_subject(query))
                     kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
                     kind, unknown = "unknown", "utter_out_of_scope"
@@ -120,6 +124,15 @@ class ActionAnswerFaq(Action):
             return cleared + hand_over(dispatcher, tracker, FAQ_FALLBACK)
         dispatcher.utter_message(response=unknown)
         return [*cleared, SlotSet("faq_fallbacks", fallbacks)]
+
+
+def with_the_question_it_follows(tracker: Tracker, text: str) -> str:
+    """A follow-up ("thế còn bên mình thì sao", "còn tủ lạnh thì sao?") searched together with the
+    customer's previous message, which says what it is about; any other message as it is."""
+    if not FOLLOW_UP.search(fold(text)) or len(text.split()) > MAX_FOLLOW_UP_WORDS:
+        return text
+    said = [str(e.get("text") or "") for e in tracker.events if e.get("event") == "user"]
+    return f"{said[-2]} {text}" if len(said) >= 2 else text
 
 
 def opens_with_greeting(text: str, tracker: Tracker) -> bool:
