@@ -80,13 +80,15 @@ class ActionAnswerFaq(Action):
                     answered = give_answer(dispatcher, asked[0], honorific, *asked[1:])
                     return [SlotSet(k, v) for k, v in answered.items()]
                 pair = alternatives(text)
+                query = with_the_question_it_follows(tracker, text)
                 if pair:  # "đổi hay bảo hành": both offered
                     kind, matches = "choose", [Match(topic, 1.0) for topic in pair]
                 else:
-                    query = with_the_question_it_follows(tracker, text)
                     decision = KNOWLEDGE_BASE.decide(query, vague=names_a_subject(query))
                     kind, matches = decision.kind, decision.matches
-                if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
+                follow_up = query != text  # what it follows says it is a shop question
+                sure = kind == "answer" and matches[0].score >= SURE
+                if intent == "out_of_scope" and not follow_up and not sure:
                     kind, unknown = "unknown", "utter_out_of_scope"
         except KnowledgeBaseError:
             logger.exception("No usable knowledge base")
