@@ -105,12 +105,10 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_complain")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         fallbacks = int(tracker.get_slot("faq_fallbacks") or 0)
-        if (
-            kind == "choose"
-            and fallbacks
-            and all(m.score < KNOWLEDGE_BASE.index().thresholds.answer for m in matches)
-        ):
-            kind = "unknown"  # a second unclear question: a weak guess helps less than a person
+        if kind == "choose" and all(m.score < KNOWLEDGE_BASE.index().thresholds.answer for m in matches):
+            # only weak guesses: one alone is no choice, and after an unclear question a person
+            # helps more than guesses ("laptop dell … có bản ram 16gb không")
+            kind = "unknown" if fallbacks or len(matches) == 1 else kind
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
