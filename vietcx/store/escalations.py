@@ -145,6 +145,12 @@ def resolve(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
     )
 
 
+def request_callback(escalation_id: int, phone: str, db: Engine | None = None) -> dict:
+    """Notes the number a waiting customer wants to be called back on (a newer one replaces it),
+    for staff to see in the queue and on the escalation's page."""
+    return _change(escalation_id, db, UNRESOLVED, true(), callback_phone=phone, callback_requested_at=_now())
+
+
 def _change(
     escalation_id: int, db: Engine | None, allowed: tuple[str, ...], guard: ColumnElement, **values: object
 ) -> dict:
