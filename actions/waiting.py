@@ -4,13 +4,13 @@ vietcx.dialogue.handoff_policy sends each customer message here until staff take
 What the FAQ is sure of is answered (with the note that staff will still follow up); otherwise a
 short holding line, once. After VIETCX_CALLBACK_AFTER_MINUTES of staff hours with nobody taking
 it, the customer is offered a call back (the number goes on the escalation) or to go on with the
-assistant, which then answers as usual until staff take the conversation.
+assistant, which then answers as usual until staff take the conversation. A customer who writes
+nothing more gets the offer from the action server's sweep (vietcx/callbacks.py).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,11 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.answers import SURE, confident_answer, honorific_of
-from vietcx import phones, settings
+from vietcx import phones
+from vietcx.callbacks import waited_too_long
 from vietcx.normalize import fold
-from vietcx.staff_hours import StaffHours
 from vietcx.store import escalations
-from vietcx.store.db import as_utc
 
 # the values of the slot `waiting_state`: the holding line was said; the call back was offered;
 # the customer wants it (the number is asked or given); declined it; goes on with the assistant
@@ -45,14 +44,6 @@ def choice(text: str) -> str | None:
     return None
 
 
-def waited_too_long(escalation: dict, now: datetime | None = None) -> bool:
-    """Whether the escalation has waited untaken for the configured time, counted in staff hours."""
-    waited = StaffHours.from_env().minutes_open_between(
-        as_utc(escalation["created_at"]), now or datetime.now(timezone.utc)
-    )
-    return waited >= settings.callback_after_minutes()
-
-
 class ActionWhileWaiting(Action):
     """Answers a customer whose escalation nobody has taken yet (see the module's docstring)."""
 
@@ -64,6 +55,9 @@ class ActionWhileWaiting(Action):
     ) -> list[EventType]:
         state = tracker.get_slot("waiting_state")
         text = tracker.latest_message.get("text") or ""
+        escalation = escalations.current(tracker.sender_id)
+        if state in (None, HELD) and escalation and escalation["callback_offered_at"]:
+            state = OFFERED  # offered by the sweep, through the outbox
         if state == OFFERED:
             chosen = choice(text)
             if chosen == CALLBACK:
@@ -74,8 +68,12 @@ class ActionWhileWaiting(Action):
         answered = confident_answer(
             dispatcher, text, SURE, honorific=honorific_of(tracker), follow="utter_waiting_followup"
         )
-        escalation = escalations.current(tracker.sender_id)
-        if state in (None, HELD) and escalation and waited_too_long(escalation):
+        if (
+            state in (None, HELD)
+            and escalation
+            and waited_too_long(escalation)
+            and escalations.mark_callback_offered(escalation["id"])
+        ):
             dispatcher.utter_message(response="utter_callback_offer")
             return [SlotSet("waiting_state", OFFERED)]
         if answered is None and state is None:

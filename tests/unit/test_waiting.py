@@ -15,9 +15,11 @@ from sqlalchemy import update
 
 from actions import waiting
 from actions.waiting import ActionCallbackNoted, ActionWhileWaiting, ValidateCallbackForm, choice
+from vietcx import callbacks
 from vietcx.dialogue.handoff_policy import taken_by_staff
+from vietcx.names import make_name
 from vietcx.staff_hours import StaffHours
-from vietcx.store import escalations
+from vietcx.store import escalations, outbox, profiles
 from vietcx.store.db import engine
 from vietcx.store.db import escalations as table
 
@@ -150,3 +152,22 @@ def test_silence_once_a_staff_member_took_it(db) -> None:  # noqa: ANN001
     escalations.assign(row["id"], "lan", db)
     assert taken_by_staff("s-taken")
     assert taken_by_staff("s-nobody")  # nothing to wait for: staff answer, as before
+
+
+def test_a_customer_who_writes_nothing_more_gets_the_offer_once_through_the_outbox(
+    db,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VIETCX_CALLBACK_AFTER_MINUTES", "10")
+    profiles.save_name("zalo", "z-1", make_name(["Trần", "Thị", "Ngọc"]), source="customer", db=db)
+    late = waiting_since("s-quiet", 11, db)
+    waiting_since("s-recent", 3, db)
+    assert callbacks.offer_due(db) == 1
+    assert callbacks.offer_due(db) == 0  # once
+    [queued] = outbox.pending("s-quiet", db=db)
+    assert "chị Ngọc đã phải chờ lâu" in queued["text"] and queued["escalation_id"] == late["id"]
+    assert [b["payload"] for b in queued["buttons"]] == ["Gọi lại cho tôi", "Tiếp tục với trợ lý ảo"]
+    assert outbox.pending("s-recent", db=db) == []
+    # the customer answers the offer they got from the outbox
+    _, events = run(ActionWhileWaiting(), "s-quiet", "goi lai cho minh", waiting_state="held")
+    assert slot(events, "waiting_state") == "callback"

@@ -213,6 +213,7 @@ escalations = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolved_by", String(64)),
     # the number the customer left to be called back while nobody took the escalation
+    Column("callback_offered_at", DateTime(timezone=True)),  # when a call back was offered
     Column("callback_phone", String(20)),
     Column("callback_requested_at", DateTime(timezone=True)),
     # at most one unresolved escalation per conversation, even with two writers at once

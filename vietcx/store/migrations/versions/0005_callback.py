@@ -1,4 +1,5 @@
-"""The call back a waiting customer asks for: the number and when it was left.
+"""The call back offered to a customer whose escalation nobody took: when it was offered, the
+number left and when.
 
 Revision ID: 0005
 Revises: 0004
@@ -17,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("escalations") as batch:
+        batch.add_column(sa.Column("callback_offered_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("callback_phone", sa.String(20)))
         batch.add_column(sa.Column("callback_requested_at", sa.DateTime(timezone=True)))
 
@@ -25,3 +27,4 @@ def downgrade() -> None:
     with op.batch_alter_table("escalations") as batch:
         batch.drop_column("callback_requested_at")
         batch.drop_column("callback_phone")
+        batch.drop_column("callback_offered_at")
