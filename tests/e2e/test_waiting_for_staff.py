@@ -30,6 +30,12 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
         yield running
 
 
+def own(replies: list[dict]) -> list[dict]:
+    """The assistant's own answers, without the outbox's messages that come along until the client
+    acknowledges them (the call-back offer may have come from the action server's sweep)."""
+    return [r for r in replies if "outbox_id" not in (r.get("custom") or {})]
+
+
 def escalate(assistant: Assistant) -> tuple[str, dict]:
     sender = f"wait-{uuid.uuid4().hex[:8]}"
     assistant.chat(sender, "xin chào", NGOC)
@@ -71,7 +77,8 @@ def test_answers_while_waiting_then_a_call_back_is_offered_and_the_number_stored
 
     # a staff member takes it: the assistant is silent again, even for a question it knows
     escalations.assign(escalation["id"], agent, db)
-    assert quick.chat(sender, "sản phẩm được bảo hành bao lâu vậy shop", NGOC) == []
+    replies = quick.chat(sender, "sản phẩm được bảo hành bao lâu vậy shop", NGOC)
+    assert own(replies) == []
 
 
 def test_the_offer_comes_unasked_and_the_customer_goes_on_with_the_assistant(quick: Assistant) -> None:
