@@ -180,7 +180,7 @@ class ValidateSurveyForm(FormValidationAction):
             return corrected
         score = _button_score(tracker, QUESTIONS[slot])
         if score is None:  # typed, not clicked (a clicked 0 is an answer too)
-            score = parse_score(QUESTIONS[slot], str(value or ""))
+            score = parse_score(QUESTIONS[slot], "" if value is None else str(value))
         if score == SKIP:
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
             return {slot: None, "survey_skipped": True}
@@ -223,7 +223,8 @@ def _button_score(tracker: Tracker, question: str) -> int | None:
     scale: whatever the path, a score out of range is never stored."""
     if (tracker.latest_message.get("intent") or {}).get("name") != "survey_answer":
         return None
-    value = str(next(tracker.get_latest_entity_values("score"), None) or "")
+    found = next(tracker.get_latest_entity_values("score"), None)
+    value = "" if found is None else str(found)  # 0 is a score (NPS)
     score = int(value) if value.isdigit() and len(value) < 3 else None
     return score if score is not None and LOWEST[question] <= score <= SCALES[question] else None
 
