@@ -31,6 +31,9 @@ WITH_ASSISTANT = "assistant"  # vietcx.dialogue.handoff_policy lets the other po
 # what the offer's buttons send, and what customers type instead (folded, without diacritics)
 CALLBACK_WORDS = re.compile(r"\b(?:goi lai|goi cho|goi dien|call ?back)\b")
 ASSISTANT_WORDS = re.compile(r"\b(?:tiep tuc|tro ly|chat ?bot|bot)\b")
+# messages that ask nothing of the knowledge base: "cho gặp nhân viên" again is not a question about
+# how to reach staff (the FAQ knows that one), and pleasantries need no answer from it
+NOT_QUESTIONS = {"request_human", "greet", "goodbye", "thank", "affirm", "deny", "inform_name"}
 CANCEL_WORDS = re.compile(r"\b(?:thoi|khong can|bo qua|huy)\b")
 
 
@@ -65,9 +68,12 @@ class ActionWhileWaiting(Action):
             if chosen == WITH_ASSISTANT:
                 dispatcher.utter_message(response="utter_continue_with_assistant")
                 return [SlotSet("waiting_state", WITH_ASSISTANT)]
-        answered = confident_answer(
-            dispatcher, text, SURE, honorific=honorific_of(tracker), follow="utter_waiting_followup"
-        )
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        answered = None
+        if intent not in NOT_QUESTIONS:
+            answered = confident_answer(
+                dispatcher, text, SURE, honorific=honorific_of(tracker), follow="utter_waiting_followup"
+            )
         if (
             state in (None, HELD)
             and escalation

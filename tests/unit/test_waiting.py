@@ -171,3 +171,17 @@ def test_a_customer_who_writes_nothing_more_gets_the_offer_once_through_the_outb
     # the customer answers the offer they got from the outbox
     _, events = run(ActionWhileWaiting(), "s-quiet", "goi lai cho minh", waiting_state="held")
     assert slot(events, "waiting_state") == "callback"
+
+
+def test_asking_for_a_person_again_is_not_a_faq_question(db, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """The FAQ knows how to reach staff; a waiting customer who asks again needs no such answer."""
+    asked: list[str] = []
+    monkeypatch.setattr(waiting, "confident_answer", lambda _d, text, *a, **k: asked.append(text))
+    waiting_since("s-again", 1, db)
+    again = Tracker(
+        "s-again", {"handoff": True, "waiting_state": "held"},
+        {"text": "cho gặp nhân viên", "intent": {"name": "request_human"}}, [], False, None, {}, "action_listen",
+    )  # fmt: skip
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(ActionWhileWaiting().run(dispatcher, again, {})) == []
+    assert asked == [] and dispatcher.messages == []
