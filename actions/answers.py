@@ -29,6 +29,9 @@ KNOWLEDGE_BASE = KnowledgeBase()
 # "… mà …", "… và …" (unless every part is a question clearly about one topic, the message is one)
 _PARTS = re.compile(r"\?|;|,|\n| ma (?=\S)| va (?=\S)")
 MIN_PART_WORDS = 3
+# "… đổi hay bảo hành …": each side of "hay" must be this clearly one topic to offer both
+_OR = re.compile(r"\s+hay(?: la)?\s+")
+CLEAR_SIDE = 0.6
 
 
 def warm_up() -> None:
@@ -79,6 +82,24 @@ def several_questions(text: str) -> list[Topic]:
         if decision.matches[0].topic.id not in {t.id for t in topics}:
             topics.append(decision.matches[0].topic)
     return topics if len(topics) > 1 else []
+
+
+def alternatives(text: str) -> list[Topic]:
+    """The two topics of a this-or-that question ("máy hư thì đổi hay bảo hành vậy shop"), each
+    side clearly one topic and the two different, to offer both; else []."""
+    folded = fold(text)
+    sides = _OR.split(folded, maxsplit=1)
+    if len(sides) != 2 or not all(side.strip() for side in sides):
+        return []
+    start = len(sides[0])
+    parts = [text[:start], text[len(folded) - len(sides[1]) :]]  # folding keeps offsets
+    topics: list[Topic] = []
+    for part in parts:
+        ranked = KNOWLEDGE_BASE.index().rank(part)
+        if not ranked or ranked[0].score < CLEAR_SIDE:
+            return []
+        topics.append(ranked[0].topic)
+    return topics if topics[0].id != topics[1].id else []
 
 
 def confident_answer(

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.answers import SURE, confident_answer
 from vietcx.kb.scope import mentions_other_shop
-from vietcx.names import NEUTRAL, Name, name_from_profile, parse_name_answer, stated_name
+from vietcx.names import NEUTRAL, Name, name_from_profile, name_in_passing, parse_name_answer, stated_name
 from vietcx.replies import corrected_name, is_question
 from vietcx.store import profiles
 
@@ -43,6 +43,21 @@ def name_slots(name: Name | None) -> list[EventType]:
         SlotSet("customer_address", name.address),
         SlotSet("customer_honorific", name.honorific),
     ]
+
+
+def given_name_in_passing(tracker: Tracker) -> tuple[list[EventType], str]:
+    """A name the customer gives along with a question while none is known yet ("Dũng đây, cho
+    anh hỏi …"): saved, with the slots that address them (the honorific last), and the message
+    without it, which is what to answer."""
+    text = tracker.latest_message.get("text") or ""
+    if tracker.get_slot("customer_name"):
+        return [], text
+    name, rest = name_in_passing(text)
+    if name is None or not rest:
+        return [], text
+    channel, user_id = customer_key(tracker)
+    profiles.save_name(channel, user_id, name, source="customer")
+    return name_slots(name), rest
 
 
 class ActionSessionStart(Action):
@@ -113,10 +128,13 @@ class ActionGreet(Action):
             events, named = name_slots(stated), True
             address, honorific = stated.address, stated.honorific
         if is_question(text):
+            # "Dũng đây, cho anh hỏi …": the customer introduced themselves to ask; the question
+            # is the point and is answered as any question. A bare greeting must be surer.
+            question = name_in_passing(text)[1] if stated else text
             answered = confident_answer(
                 dispatcher,
-                text,
-                SURE,
+                question,
+                0.0 if stated else SURE,
                 lead="utter_greet_short",
                 honorific=honorific,
                 fill={"customer_address": address},
@@ -181,7 +199,9 @@ class ActionConfirmName(Action):
         if is_question(text) or len(text.split()) > MAX_ANSWER_WORDS:  # "…, cho mình xin số tổng đài"
             lead = "utter_name_noted" if named else "utter_name_declined_short"
             honorific = str(tracker.get_slot("customer_honorific") or NEUTRAL)
-            answered = confident_answer(dispatcher, text, SURE, lead=lead, honorific=honorific)
+            question = name_in_passing(text)[1]  # "Dũng đây, cho anh hỏi …": what is asked
+            sure = 0.0 if is_question(question) else SURE  # a question gets the search's own say
+            answered = confident_answer(dispatcher, question, sure, lead=lead, honorific=honorific)
             if answered:
                 return [SlotSet(key, value) for key, value in answered.items()]
         if named:

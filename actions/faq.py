@@ -15,16 +15,19 @@ from rasa_sdk.types import DomainDict
 from actions.answers import (
     KNOWLEDGE_BASE,
     SURE,
+    alternatives,
     confident_answer,
     give_answer,
     honorific_of,
     several_questions,
 )
+from actions.customer import given_name_in_passing
 from actions.handoff import FAQ_FALLBACK, hand_over
 from vietcx.kb.loader import KnowledgeBaseError
 from vietcx.kb.scope import mentions_other_shop
 from vietcx.kb.search import Match
 from vietcx.normalize import fold
+from vietcx.replies import is_question, names_a_subject
 
 logger = logging.getLogger(__name__)
 # two questions in a row the knowledge base cannot answer: a person takes over
@@ -49,10 +52,18 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        named, text = given_name_in_passing(tracker)  # "Dũng đây, cho anh hỏi …"
+        honorific = named[-1]["value"] if named else honorific_of(tracker)
+        return [*named, *self.respond(dispatcher, tracker, text, honorific)]
+
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, honorific: str
+    ) -> list[EventType]:
+        """The answer to `text`, addressed with `honorific`."""
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
         unknown = "utter_faq_unknown"
-        if mentions_other_shop(message.get("text") or ""):
+        if mentions_other_shop(text):
             dispatcher.utter_message(response="utter_out_of_scope")
             return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         try:
@@ -61,12 +72,16 @@ class ActionAnswerFaq(Action):
                 matches = [Match(topic, 1.0)] if topic else []
                 kind = "answer" if topic else "unknown"
             else:
-                asked = several_questions(message.get("text") or "")
+                asked = several_questions(text)
                 if asked and intent != "out_of_scope":  # two questions at once: both answered
-                    answered = give_answer(dispatcher, asked[0], honorific_of(tracker), *asked[1:])
+                    answered = give_answer(dispatcher, asked[0], honorific, *asked[1:])
                     return [SlotSet(k, v) for k, v in answered.items()]
-                decision = KNOWLEDGE_BASE.decide(message.get("text") or "")
-                kind, matches = decision.kind, decision.matches
+                pair = alternatives(text)
+                if pair:  # "đổi hay bảo hành": both offered
+                    kind, matches = "choose", [Match(topic, 1.0) for topic in pair]
+                else:
+                    decision = KNOWLEDGE_BASE.decide(text, vague=names_a_subject(text))
+                    kind, matches = decision.kind, decision.matches
                 if intent == "out_of_scope" and not (kind == "answer" and matches[0].score >= SURE):
                     kind, unknown = "unknown", "utter_out_of_scope"
         except KnowledgeBaseError:
@@ -78,8 +93,18 @@ class ActionAnswerFaq(Action):
                 dispatcher.utter_message(response="utter_complain_with_answer")
             elif opens_with_greeting(message.get("text") or "", tracker):  # "Chào shop, … có xuất VAT không?"
                 dispatcher.utter_message(response="utter_greet_short")
-            answered = give_answer(dispatcher, matches[0].topic, honorific_of(tracker))
+            answered = give_answer(dispatcher, matches[0].topic, honorific)
             return [SlotSet(k, v) for k, v in answered.items()]
+        if intent != "faq_choose" and upset(message):  # "GIAO SAI HÀNG CHO TÔI RỒI!!!": an apology first
+            dispatcher.utter_message(response="utter_complain")
+            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
+        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0)
+        if (
+            kind == "choose"
+            and fallbacks
+            and all(m.score < KNOWLEDGE_BASE.index().thresholds.answer for m in matches)
+        ):
+            kind = "unknown"  # a second unclear question: a weak guess helps less than a person
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -88,7 +113,7 @@ class ActionAnswerFaq(Action):
                 SlotSet("faq_state", "choose"),
                 SlotSet("faq_candidates", candidates),
             ]
-        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0) + 1
+        fallbacks += 1
         cleared = [SlotSet("faq_topic", None), SlotSet("faq_state", "unknown")]
         if fallbacks >= FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_faq_unknown_again")
@@ -116,7 +141,8 @@ def upset(message: dict[str, Any]) -> bool:
 
 class ActionAnswerComplaint(Action):
     """A complaint gets an apology; when it is about something the knowledge base clearly knows
-    ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?"."""
+    ("đợi hoàn tiền 2 tuần rồi, quá tệ"), also the answer, then "did that solve it?". A question
+    read as a complaint but not clearly negative in tone is answered as a question."""
 
     def name(self) -> str:
         return "action_answer_complaint"
@@ -125,6 +151,8 @@ class ActionAnswerComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
+        if is_question(text) and not upset(tracker.latest_message):  # a question the NLU misread:
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)  # "… dời lịch giao được không ạ?"
         slots = confident_answer(
             dispatcher, text, SURE, lead="utter_complain_with_answer", honorific=honorific_of(tracker)
         )
@@ -143,10 +171,13 @@ class ActionFaqResolved(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response="utter_glad_resolved")
+        named, _ = given_name_in_passing(tracker)  # "Rồi, à mình tên Kiên"
+        address = {event["name"]: event["value"] for event in named}
+        dispatcher.utter_message(response="utter_glad_resolved", **address)
         if not tracker.get_slot("faq_topic"):
-            return []  # already marked (a second "thanks"): one resolution, one survey
+            return named  # already marked (a second "thanks"): one resolution, one survey
         return [
+            *named,
             SlotSet("issue_resolved", True),
             SlotSet("resolved_topic", tracker.get_slot("faq_topic")),
             SlotSet("resolved_by", "faq"),

@@ -45,7 +45,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -
 
 
 class ActionHandoff(Action):
-    """The customer asked for a person."""
+    """The customer asked for a person: angrily, an apology comes first."""
 
     def name(self) -> str:
         return "action_handoff"
@@ -53,6 +53,9 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        sentiment = tracker.latest_message.get("sentiment") or {}
+        if sentiment.get("label") == "negative":  # "hàng dỏm …, tôi muốn gặp quản lý ngay"
+            dispatcher.utter_message(response="utter_handoff_apology")
         return hand_over(dispatcher, tracker, CUSTOMER_REQUEST)
 
 

@@ -18,7 +18,7 @@ from vietcx.conversation_sentiment import current_summary
 from vietcx.names import NEUTRAL
 from vietcx.replies import is_question
 from vietcx.store import surveys
-from vietcx.survey_answers import LOWEST, SCALES, SKIP, correction, parse_score
+from vietcx.survey_answers import LOWEST, SCALES, SKIP, asks_about_scale, correction, parse_score
 from vietcx.survey_settings import SurveySettings, load
 
 QUESTIONS = {"csat_score": "csat", "ces_score": "ces", "nps_score": "nps"}
@@ -178,6 +178,9 @@ class ValidateSurveyForm(FormValidationAction):
         corrected = self._corrected(slot, dispatcher, tracker)
         if corrected:
             return corrected
+        if asks_about_scale(str(value or "")):  # "5 là cao nhất hả em?": explained, asked again
+            dispatcher.utter_message(response=f"utter_survey_scale_{QUESTIONS[slot]}")
+            return {slot: None}
         score = _button_score(tracker, QUESTIONS[slot])
         if score is None:  # typed, not clicked (a clicked 0 is an answer too)
             score = parse_score(QUESTIONS[slot], "" if value is None else str(value))

@@ -36,7 +36,7 @@ from vietcx.store.db import engine, surveys  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "dialogues_heldout.yml"
 RESULTS = ROOT / "bench" / "results" / "dialogue_eval.json"
-GREETINGS = {"utter_greet", "utter_greet_named", "utter_welcome_back"}
+GREETINGS = {"utter_greet", "utter_greet_named", "utter_welcome_back", "utter_greet_short"}
 QUESTIONS = {
     "name": {"utter_ask_customer_name"},
     "resolved": {"utter_ask_resolved"},

@@ -3,8 +3,8 @@
 A Vietnamese full name is family + middle + given ("Nguyễn Văn An"); a customer is addressed by
 honorific + given name ("anh An"), never by the family name. The honorific is the one the customer
 used for themselves ("tên chị là Hoa"), else the middle name's hint ("Văn" → anh, "Thị" → chị),
-else the neutral "anh/chị". A name typed without diacritics gets them back only when the name list
-(`data/lexicon/vietnamese_names.yml`) has exactly one spelling for it in that position.
+else the neutral "anh/chị". A name typed without diacritics is kept as typed ("Tran Thi Mai"): the
+customer's own spelling, where marks guessed back from the name list could misspell it.
 
 A chat platform's display name ("Bé Bông 🌸", "Shop Quần Áo", "Tuấn Nguyễn") is used only when it
 reads as a Vietnamese person's name (see `name_from_profile`); otherwise the customer is asked.
@@ -37,6 +37,14 @@ _EXPLICIT = [
     re.compile(rf"\b{_SELF} ten(?: la\b)? {_NAME}"),
     re.compile(rf"\b(?:ho ten|ten)(?: that)?(?: cua)?(?: {_SELF})?(?: la\b|\s*:)\s*{_NAME}"),
     re.compile(rf"\b(?:my name is|i am|i'm|call me)\s+{_NAME}"),
+]
+# "Dũng đây", "anh Dũng đây ạ": a name signed the way one answers the phone; as framed as "tên là",
+# but only when capitalised ("hàng đây" is not a name).
+_SIGNED = [
+    re.compile(
+        rf"^(?:da |vang )?(?:{_SELF} )?(?P<name>[^,.;!?]+?) (?:day|nay)\b"
+        r"(?= *(?:a|nhe|nha)?\b *(?:[,.;!?]|$))"
+    )
 ]
 # After these only capitalised or known name words count ("em là khách quen" has no name).
 _LOOSE = [
@@ -150,14 +158,6 @@ class _Lexicon:
             return listed
         return {spelling for spelling in listed if _tone_key(spelling) == _tone_key(word)}
 
-    def restore(self, word: str, position: str) -> str:
-        """The accented spelling when the typed word has no marks and exactly one is listed."""
-        if fold(word) == word.lower():
-            spellings = self.by_position[position].get(word.lower(), set())
-            if len(spellings) == 1:
-                return next(iter(spellings))
-        return word[:1].upper() + word[1:].lower()
-
 
 @functools.lru_cache(maxsize=4)
 def _lexicon(path: str = str(NAMES_FILE)) -> _Lexicon:
@@ -184,17 +184,28 @@ def parse_name_answer(text: str) -> NameAnswer:
         return explicit
     if _DECLINE.search(original.lower()):
         return NameAnswer(declined=True)
+    signed = _find_name(original, folded, _SIGNED, explicit=False)
+    if signed:
+        return NameAnswer(name=signed.name, explicit=True)
     return _find_name(original, folded, _LOOSE, explicit=False) or NameAnswer()
 
 
 def stated_name(text: str) -> Name | None:
     """A name the customer states in passing, in any clause of a longer message ("chào shop, mình
-    là Tâm"); only when framed as a name ("mình là", "tên"), never a bare word."""
-    for clause in re.split(r"[,.;!?\n]+", text or ""):
-        answer = parse_name_answer(clause)
+    là Tâm"); only when framed as a name ("mình là", "tên", "Dũng đây"), never a bare word."""
+    return name_in_passing(text)[0]
+
+
+def name_in_passing(text: str) -> tuple[Name | None, str]:
+    """A name stated in passing (see `stated_name`) and the rest of the message without the clause
+    that gave it: "Dũng đây, cho anh hỏi giao ra Vũng Tàu mất mấy hôm" → (Dũng, "cho anh hỏi …")."""
+    clauses = re.split(r"([,.;!?\n]+)", text or "")
+    for index in range(0, len(clauses), 2):
+        answer = parse_name_answer(clauses[index])
         if answer.name and answer.explicit:
-            return answer.name
-    return None
+            rest = "".join(clauses[:index] + clauses[index + 2 :]).strip(" ,.;!\n")
+            return answer.name, rest
+    return None, text
 
 
 def _find_name(
@@ -207,7 +218,9 @@ def _find_name(
         if not match:
             continue
         words = _name_words(original[match.start("name") : match.end("name")])
-        if words and (explicit or all(_looks_like_name(w, lexicon) for w in words)):
+        signed = pattern in _SIGNED  # "Dũng đây": written as a name, capitalised
+        plausible = all(w[0].isupper() if signed else _looks_like_name(w, lexicon) for w in words)
+        if words and (explicit or plausible):
             pronoun = match.groupdict().get("pro")
             honorific = _HONORIFIC_OF_PRONOUN.get(pronoun or "")
             framed = explicit or pattern is not _LOOSE[-1]
@@ -298,18 +311,14 @@ def _profile_spellings(word: str, position: str, exact: bool) -> set[str]:
 
 
 def make_name(words: list[str], honorific: str | None = None) -> Name:
-    """Builds a name from its words (family … given), restoring diacritics when sure."""
-    lexicon = _lexicon()
-    if len(words) == 1:
-        restored = [lexicon.restore(words[0], "given")]
-    else:
-        positions = ["family", *["middle"] * (len(words) - 2), "given"]
-        restored = [lexicon.restore(w, p) for w, p in zip(words, positions, strict=True)]
+    """Builds a name from its words (family … given), capitalised but spelled as the customer
+    typed it: "tran thi mai" is "Tran Thi Mai", since marks guessed back could misspell a name."""
+    written = [word[:1].upper() + word[1:].lower() for word in words]
     if not honorific:
-        middles = {fold(w) for w in restored[1:-1]}
+        middles = {fold(w) for w in written[1:-1]}
         hinted = "chị" if "thi" in middles else "anh" if "van" in middles else None
-        honorific = hinted or likely_honorific(restored[-1])
-    return Name(full=" ".join(restored), given=restored[-1], honorific=honorific)
+        honorific = hinted or likely_honorific(written[-1])
+    return Name(full=" ".join(written), given=written[-1], honorific=honorific)
 
 
 def addressed(text: str, honorific: str) -> str:

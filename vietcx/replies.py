@@ -25,7 +25,7 @@ from rasa.shared.core.events import BotUttered, Event, SessionStarted, UserUtter
 
 from vietcx.names import Name, parse_name_answer, stated_name
 from vietcx.normalize import expand_text, fold
-from vietcx.survey_answers import parse_score
+from vietcx.survey_answers import asks_about_scale, parse_score
 
 logger = logging.getLogger(__name__)
 
@@ -57,20 +57,37 @@ _THANKS = frozenset("cam on tks thanks thank you nhieu".split())
 _OFFER_YES = frozenset("co u uh uk um uhm ukm vang ok oke okay oki okie yes yeah yep duoc dong y".split())
 _PERSON = frozenset("gap nhan vien nv ket noi chuyen nguoi tu van ho tro giup lien he".split())
 _ASKS = re.compile(
-    r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|may gio|may ngay|tai sao|vi sao|lam sao)\b"
+    r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|may gio|may ngay|tai sao|vi sao|lam sao"
+    r"|toi dau|den dau|sao roi)\b"
     r"|\bco\b.*\b(?:khong|chua)(?: a| nhi| vay| the| shop| em| ad)?$|\bduoc khong(?: a| vay| em| shop)?$"
     r"|^(?:\S+ ){3,}khong(?: a| nhi| vay| the| shop| em| ad)?$"
 )
 # asking for a person in words, at a question that did not offer one: "chưa, em kết nối anh với
 # tổng đài viên nhé" is a request for staff more than an answer
 _ASKS_FOR_PERSON = re.compile(
-    r"\b(?:gap|goi|noi chuyen voi|ket noi voi|chuyen sang|chuyen cho|can|muon gap) (?:ban |mot |1 )?"
-    r"(?:nhan vien|nguoi that|tu van vien|tong dai vien|nguoi ho tro)\b"
+    r"\b(?:gap|goi|noi chuyen voi|ket noi voi|chuyen sang|chuyen cho|chuyen|can|muon gap|xin|cho gap) "
+    r"(?:cho (?:\S+ )?)?(?:ban |mot |1 |em |anh |chi )?"
+    r"(?:nhan vien|nguoi that|tu van vien|tong dai vien|nguoi ho tro|ban tu van|nguoi tu van"
+    r"|nguoi co trach nhiem|quan ly|ban nhan vien)\b"
+    r"|\bnoi chuyen (?:truc tiep )?voi (?:nguoi|ai do|nhan vien)\b"
 )
+# what a question about the shop's contacts asks for: "cho xin số tổng đài", "tổng đài trực đến mấy
+# giờ" name the switchboard, yet ask a number or hours the knowledge base gives, not for a person
+_CONTACT_INFO = re.compile(r"\b(?:so|sdt|hotline|email|mail|may gio|gio nao|gio lam viec|dia chi)\b")
+# "không phải hủy, mình muốn đổi địa chỉ": not a no to "did that solve it?" but the question put right
+_NOT_WHAT_I_ASKED = re.compile(r"^(?:da |a )?(?:khong|ko|k|hong) phai\b")
 _PERSON_REQUEST = re.compile(r"\b(?:nhan vien|tong dai vien|nguoi that|tu van vien|ket noi|gap nguoi)\b")
 _ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi hoi|anh hoi)\b")
 _NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten|go nham|viet nham|nham)\b")
+_ANSWERABLE = frozenset({"faq", "out_of_scope", "nlu_fallback"})
+_THANKS_FIRST = re.compile(r"^(?:da |vang |ok |oke )?(?:cam on|thank|thanks|tks|thk|camon)\b")
+_BUT = re.compile(r"\b(?:nhung|ma|tuy|van|con)\b")
 _CLAUSE = re.compile(r"[,.;!?\n]+|\s(?:nhung|ma|con)\s")
+MIN_RESTATED_WORDS = 5
+# "mình muốn hỏi chút về vấn đề …": the words that frame a subject
+_ABOUT_WORDS = frozenset("cho muon hoi chut xiu ti ve van de".split())
+MAX_SUBJECT_WORDS = 4  # syllables after "hỏi về": "tài khoản thành viên"
+MAX_BARE_SUBJECT_WORDS = 2  # without: "ship", "giao hàng"
 _ORDINAL = re.compile(r"^(?:cai |so |muc |y |thu |cau )*(?:thu )?(\d|mot|hai|ba|bon|nam|dau tien|dau)$")
 _ORDINAL_WORDS = {"mot": 1, "dau": 1, "dau tien": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5}
 
@@ -139,8 +156,11 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
     "không phải …, chị tên Hằng" corrects the name."""
     if _NOT_THAT.search(fold(text)) and corrected_name(text):
         return "inform_name", {}
-    if _ASKS_FOR_PERSON.search(fold(expand_text(text))) and nlu_intent.get("name") != "request_human":
+    folded = fold(expand_text(text))
+    if _ASKS_FOR_PERSON.search(folded):
         return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
+    if nlu_intent.get("name") == "request_human" and _CONTACT_INFO.search(folded):
+        return "faq", {}  # "em cho anh xin số tổng đài, tối rảnh anh gọi"
     if nlu_intent.get("name") == "inform_name" and is_question(text) and not _holds_a_name(text):
         # a question that says "tên" but holds no name ("đổi tên người nhận trên đơn được không")
         # is a question: as "inform_name" it would only have the customer asked for their name
@@ -149,6 +169,8 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return _name(text, nlu_intent)
     question = next((SCORE_QUESTIONS[r] for r in reversed(asked.responses) if r in SCORE_QUESTIONS), None)
     if question:
+        if asks_about_scale(text):
+            return None  # the survey explains its scale and asks again
         score = parse_score(question, text)
         return ("survey_answer", {"score": score}) if isinstance(score, int) else None
     if asked.offers("faq_choose"):
@@ -157,11 +179,17 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
     if yes_no and nlu_intent.get("name") in YES_NO_INTENTS and is_question(text):
         return "faq", {}  # a new question at a yes/no prompt ("thế có giao tới Cà Mau không?")
     if asked.offers("faq_resolved"):
+        if _NOT_WHAT_I_ASKED.match(folded) and len(folded.split()) >= MIN_RESTATED_WORDS:
+            return "faq", {}  # the question put right ("không phải hủy, mình muốn đổi địa chỉ")
         answer = yes_or_no(text, enough_is="yes")
+        if answer is None and stated_name(text) and yes_or_no(_CLAUSE.split(text)[0], "yes") == "yes":
+            answer = "yes"  # "Rồi, à mình tên Kiên": solved, and a name given in passing
         return {"yes": ("faq_resolved", {}), "no": ("faq_unresolved", {})}.get(answer or "")
     if asked.offers("request_human"):
         answer = yes_or_no(text, enough_is="no", yes_words=_OFFER_YES | _PERSON)
         return {"yes": ("request_human", {}), "no": ("deny", {})}.get(answer or "")
+    if nlu_intent.get("name") in _ANSWERABLE and _THANKS_FIRST.match(folded) and not is_question(text):
+        return "thank", {}  # "thank you shop 😍 chị xem được đơn rồi" asks nothing
     return None
 
 
@@ -186,6 +214,13 @@ def yes_or_no(text: str, enough_is: str, yes_words: frozenset[str] = _YES) -> st
         return enough_is if enough_is == "no" or thanked else None
     if words and words[0] in _NO:
         return "no"
+    if thanked and not _BUT.search(folded) and not any(w in _NO for c in clauses for w in c.split()):
+        # "thôi để mai ra sớm, cảm ơn ad nha": thanks and nothing left wrong; to an offer of a
+        # person, a polite no when "thôi" says so
+        if not offer:
+            return "yes"
+        if enough:
+            return "no"
     if offer and thanked and not any(w in _PERSON for c in clauses for w in c.split()):
         return None  # "ok, cảm ơn": thanks, not a yes to a person
     said_yes = any(w in yes_words for w in words)
@@ -197,6 +232,18 @@ def yes_or_no(text: str, enough_is: str, yes_words: frozenset[str] = _YES) -> st
 def asks_something(clause: str) -> bool:
     """Whether a folded clause is a question ("có giao tới Cà Mau không", "phí ship bao nhiêu")."""
     return _ASKS.search(clause) is not None
+
+
+def names_a_subject(text: str) -> bool:
+    """Whether a message only names what it is about, asking nothing yet ("ship", "mình muốn hỏi
+    về tài khoản thành viên"): then the close topics are offered rather than the likeliest one
+    answered, as an agent asks "về phí ship hay thời gian giao ạ?"."""
+    folded = fold(expand_text(text)).strip(" .!")
+    if "?" in text or asks_something(folded) or re.search(r"\d", folded):
+        return False  # a question, or an order number, a price: something specific
+    words = [w for w in folded.split() if w not in _FILLER and w not in _ABOUT_WORDS]
+    framed = re.search(r"\bhoi\b(?: \S+)? ve\b", folded) is not None  # "hỏi (chút) về …"
+    return 0 < len(words) <= (MAX_SUBJECT_WORDS if framed else MAX_BARE_SUBJECT_WORDS)
 
 
 def is_question(text: str) -> bool:

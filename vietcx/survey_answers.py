@@ -77,6 +77,7 @@ _SKIP_ANYWHERE = re.compile(r"\b(?:bo qua|skip|(?:khong|ko|k) (?:muon|can) (?:tr
 _PHRASES = {
     "csat": {
         "rat hai long": 5,
+        "hai long lam": 5,
         "cuc ky hai long": 5,
         "tuyet voi": 5,
         "xuat sac": 5,
@@ -100,6 +101,9 @@ _PHRASES = {
         "khong tot": 2,
         "te": 2,
         "chan": 2,
+        "that vong": 2,
+        "hoi that vong": 2,
+        "rat that vong": 1,
         "kem": 2,
         "rat khong hai long": 1,
         "rat te": 1,
@@ -119,6 +123,10 @@ _PHRASES = {
         "de": 6,
         "de dang": 6,
         "kha de": 5,
+        "kha de dang": 5,
+        "hoi de": 5,
+        "hoi de dang": 5,
+        "cung de dang": 5,
         "khong kho lam": 5,
         "ko kho lam": 5,
         "cung de": 5,
@@ -126,6 +134,9 @@ _PHRASES = {
         "bt": 4,
         "tam duoc": 4,
         "hoi kho": 3,
+        "hoi kho khan": 3,
+        "khong de lam": 3,
+        "ko de lam": 3,
         "kha kho": 3,
         "hoi rac roi": 3,
         "kho": 2,
@@ -196,6 +207,24 @@ def parse_score(question: str, text: str) -> int | str | None:
         return known[close[0]]
     emoji = [score for symbol, score in _EMOJI[question].items() if symbol in raw]
     return emoji[0] if emoji else None
+
+
+# "5 là cao nhất hả em?", "7 là dễ hay khó vậy?": a question about the scale, not a score
+_ABOUT_SCALE = re.compile(
+    r"\b(?:cao nhat|thap nhat|tot nhat|te nhat|toi da|nghia la|la gi|y la|la sao|muc nao|thang diem"
+    r"|bao nhieu sao|may sao|may diem|de hay kho|kho hay de|tot hay te)\b"
+)
+# a question's last word, after any "em", "shop" addressing the assistant
+_ASKING_END = re.compile(r"\b(?:ha|ho|khong|ko|chua|nhi|vay)(?: (?:em|shop|ad|oi))*$")
+
+
+def asks_about_scale(text: str) -> bool:
+    """Whether the customer asks how the scale reads instead of answering ("5 là cao nhất hả
+    em?"): the scale is explained and the question asked again, no score is taken from it."""
+    folded = fold(text or "").strip(" .!")
+    if not _ABOUT_SCALE.search(folded):
+        return False
+    return "?" in (text or "") or _ASKING_END.search(folded) is not None
 
 
 _CORRECTING = re.compile(r"\b(?:nham|sua lai|sua|khong phai|chinh lai|doi lai)\b")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vietcx.names import NEUTRAL, make_name, name_from_profile, parse_name_answer
+from vietcx.names import NEUTRAL, make_name, name_from_profile, name_in_passing, parse_name_answer
 
 CASES = Path(__file__).parent / "data" / "name_answers.tsv"
 
@@ -61,3 +61,16 @@ def test_profile_names(profile: str, address: str | None) -> None:
 def test_hostile_answers_do_not_crash() -> None:
     for text in ["", "   ", "😀", "<script>alert(1)</script>", "a" * 10_000, "1234567890"]:
         parse_name_answer(text)
+
+
+def test_a_name_signed_before_a_question_is_taken_and_the_question_kept() -> None:
+    name, rest = name_in_passing("Dũng đây, cho anh hỏi giao máy lạnh ra Vũng Tàu mất mấy hôm")
+    assert name is not None and name.address == "anh Dũng"
+    assert rest == "cho anh hỏi giao máy lạnh ra Vũng Tàu mất mấy hôm"
+    assert name_in_passing("hàng đây, phí ship sao")[0] is None  # not written as a name
+    assert name_in_passing("phí ship bao nhiêu") == (None, "phí ship bao nhiêu")
+
+
+def test_a_name_typed_without_marks_is_kept_as_typed() -> None:
+    name = parse_name_answer("ten minh la tran thi mai").name
+    assert name is not None and (name.full, name.address) == ("Tran Thi Mai", "chị Mai")

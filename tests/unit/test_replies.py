@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
-from vietcx.replies import Asked, answered_question, in_context, last_asked, read_answer
+from vietcx.replies import Asked, answered_question, in_context, last_asked, names_a_subject, read_answer
 
 RESOLVED = Asked(("utter_ask_resolved",), (("Đã giải quyết", "/faq_resolved"), ("Chưa", "/faq_unresolved")))
 PERSON = Asked(("utter_faq_not_solved",), (("Gặp nhân viên", "/request_human"),))
@@ -40,6 +40,12 @@ UNSURE = {"name": "complain", "confidence": 0.55}
         ("chua duoc", "faq_unresolved"),
         ("ko đc", "faq_unresolved"),
         ("vẫn chưa, mình muốn biết riêng chi nhánh Gò Vấp", "faq_unresolved"),
+        ("thank you shop, chị xem được đơn rồi", "faq_resolved"),
+        ("thôi để mai ra sớm, cảm ơn ad nha", "faq_resolved"),
+        ("Rồi, à mình tên Kiên", "faq_resolved"),
+        # the question put right is a new question, answered
+        ("không phải hủy, mình chỉ muốn đổi địa chỉ giao thôi", "faq"),
+        ("cảm ơn nhưng vẫn chưa nhận được hàng", None),
         # not an answer: the NLU's reading stands
         ("ok, mà phí ship bao nhiêu?", None),
         ("thôi", None),
@@ -64,6 +70,7 @@ def test_did_that_solve_it(text: str, intent: str | None) -> None:
         ("có, cho mình gặp nhân viên", "request_human"),
         ("thôi khỏi, cảm ơn nha", "deny"),
         ("ko can, tks", "deny"),
+        ("thôi để em tự gọi hotline, cảm ơn ad", "deny"),
         ("không cần đâu, cảm ơn em", "deny"),
         ("đơn SM123 của mình bị giao sai màu", None),
         ("ok hiểu rồi, cảm ơn", None),  # thanks, not a yes to a person
@@ -111,6 +118,8 @@ def test_the_name_question(text: str, nlu: dict, intent: str | None) -> None:
         (CES, "dễ ợt", 7),
         (CES, "6", 6),
         (CSAT, "7", None),  # off the CSAT scale: re-asked, never stored
+        (CSAT, "5 là cao nhất hả em?", None),  # a question about the scale: explained, asked again
+        (CES, "hơi dễ", 5),
         (CSAT, "bỏ qua", None),  # skipping is the survey form's to read
     ],
 )
@@ -248,3 +257,42 @@ def test_a_question_read_as_a_name_with_no_name_in_it_is_a_question(text: str, i
 def test_an_answer_read_in_context_is_marked_so() -> None:
     assert answered_question(in_context(parsed("chua"), asked_resolved()))
     assert not answered_question(parsed("chua"))
+
+
+@pytest.mark.parametrize(
+    ("text", "nlu", "intent"),
+    [
+        ("em cho anh xin số tổng đài, tối rảnh anh gọi", "request_human", "faq"),
+        ("tổng đài trực đến mấy giờ tối vậy", "request_human", "faq"),
+        ("cho e xin 1 bạn tư vấn vs ạ", "faq", "request_human"),
+        ("chuyển cho người có trách nhiệm đi", "complain", "request_human"),
+        ("có ai trực không, mình cần nói chuyện với người chứ không phải máy", "faq", "request_human"),
+        ("chị muốn nói chuyện trực tiếp với nhân viên bán hàng em nhé", "request_human", "request_human"),
+        ("cho em gặp nhân viên, số tổng đài gọi mãi không được", "request_human", "request_human"),
+        ("ko can, cho gap nv luon", "request_human", "request_human"),
+        ("thank you shop 😍 chị xem được đơn rồi", "faq", "thank"),
+        ("cảm ơn, cho hỏi phí ship bao nhiêu", "faq", None),
+    ],
+)
+def test_what_is_asked_for_decides_whatever_was_asked(text: str, nlu: str, intent: str | None) -> None:
+    """A number or hours of the switchboard is a question, "a consultant" is a person, thanks
+    that ask nothing are thanks: read so after any reply of the assistant."""
+    reading = read_answer(text, Asked(), {"name": nlu, "confidence": 0.9})
+    assert (reading[0] if reading else None) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "vague"),
+    [
+        ("ship", True),
+        ("giao hàng", True),
+        ("mình muốn hỏi về tài khoản thành viên", True),
+        ("em muốn hỏi chút về đơn hàng", True),
+        ("phí ship bao nhiêu", False),
+        ("giao hàng tới Cà Mau", False),
+        ("mã đơn của mình là DH123456", False),
+        ("hàng bị lỗi rồi", False),
+    ],
+)
+def test_a_message_that_only_names_a_subject(text: str, vague: bool) -> None:
+    assert names_a_subject(text) is vague

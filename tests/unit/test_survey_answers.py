@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vietcx.survey_answers import SKIP, correction, parse_score
+from vietcx.survey_answers import SKIP, asks_about_scale, correction, parse_score
 
 CASES = Path(__file__).parent / "data" / "survey_answers.tsv"
 
@@ -56,3 +56,22 @@ def test_corrections_of_an_earlier_answer(
     text: str, asking: str | None, previous: str | None, expected: tuple[str, int] | None
 ) -> None:
     assert correction(text, asking, previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("5 là cao nhất hả em?", True),
+        ("5 la cao nhat ha em", True),
+        ("7 là dễ hay khó vậy", True),
+        ("5 sao là tốt nhất ạ", False),  # an answer with praise
+        ("5", False),
+        ("rất dễ", False),
+    ],
+)
+def test_a_question_about_the_scale_is_not_a_score(text: str, asks: bool) -> None:
+    assert asks_about_scale(text) is asks
+
+
+def test_the_ces_wording_between_easy_and_neutral() -> None:
+    assert [parse_score("ces", t) for t in ["hơi dễ", "hoi de", "khá dễ dàng", "không dễ lắm"]] == [5, 5, 5, 3]

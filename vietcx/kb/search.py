@@ -61,13 +61,16 @@ class Thresholds:
     answer: float = 0.3  # the best topic at least this likely: answer it...
     margin: float = 0.05  # ...if it leads the next one by this much; otherwise offer the close ones
     suggest: float = 0.2  # below this no topic is likely enough: say so and offer a person
+    # a message that only names a subject ("ship") offers every topic likely enough this close
+    vague_margin: float = 0.5
 
-    def decide(self, ranked: list[Match]) -> Decision:
+    def decide(self, ranked: list[Match], vague: bool = False) -> Decision:
         """Answer, offer a choice, or admit not knowing; `ranked` is best first."""
         if not ranked or ranked[0].score < self.suggest:
             return Decision("unknown", ranked[:3])
         best = ranked[0].score
-        close = [m for m in ranked[:3] if m.score >= self.suggest and best - m.score < self.margin]
+        margin = self.vague_margin if vague else self.margin
+        close = [m for m in ranked[:3] if m.score >= self.suggest and best - m.score < margin]
         if best >= self.answer and len(close) == 1:
             return Decision("answer", ranked[:1])
         return Decision("choose", close)
@@ -162,11 +165,11 @@ class Index:
         matches = [Match(topic, float(by_class.get(number, 0.0))) for number, topic in enumerate(self.topics)]
         return sorted(matches, key=lambda m: m.score, reverse=True)
 
-    def decide(self, query: str) -> Decision:
+    def decide(self, query: str, vague: bool = False) -> Decision:
         """See Thresholds.decide."""
         if not query.strip():
             return Decision("unknown")
-        return self.thresholds.decide(self.rank(query))
+        return self.thresholds.decide(self.rank(query), vague)
 
 
 class KnowledgeBase:
@@ -212,6 +215,6 @@ class KnowledgeBase:
         """A topic by id (for the buttons of a choice)."""
         return next((t for t in self.index().topics if t.id == topic_id), None)
 
-    def decide(self, query: str) -> Decision:
+    def decide(self, query: str, vague: bool = False) -> Decision:
         """See Index.decide."""
-        return self.index().decide(query)
+        return self.index().decide(query, vague)
