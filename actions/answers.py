@@ -49,14 +49,19 @@ def honorific_of(tracker: Tracker) -> str:
 
 
 def give_answer(
-    dispatcher: CollectingDispatcher, topic: Topic, honorific: str = NEUTRAL, *more: Topic
+    dispatcher: CollectingDispatcher,
+    topic: Topic,
+    honorific: str = NEUTRAL,
+    *more: Topic,
+    follow: str = "utter_ask_resolved",
 ) -> dict[str, Any]:
     """Sends a topic's answer (and those of `more` topics asked in the same message), addressed to
-    the customer, then the "did that solve it?" question; returns the slots to set (the first
-    topic is the one resolved)."""
+    the customer, then the response `follow` (the "did that solve it?" question, or while waiting
+    for staff the note that they will follow up); returns the slots to set (the first topic is the
+    one resolved)."""
     for answered in (topic, *more):
         dispatcher.utter_message(text=addressed(answered.answer, honorific))
-    dispatcher.utter_message(response="utter_ask_resolved")
+    dispatcher.utter_message(response=follow)
     return {"faq_topic": topic.id, "faq_state": "answered", "faq_fallbacks": 0}
 
 
@@ -104,10 +109,11 @@ def confident_answer(
     lead: str | None = None,
     honorific: str = NEUTRAL,
     fill: dict[str, str] | None = None,
+    follow: str = "utter_ask_resolved",
 ) -> dict[str, Any] | None:
     """Answers `text` only if the knowledge base clearly knows it (at least `min_score`), after the
-    response `lead` if given (its slots filled from `fill` where the tracker's are not yet set);
-    returns the slots to set, or None (nothing sent)."""
+    response `lead` if given (its slots filled from `fill` where the tracker's are not yet set) and
+    before the response `follow`; returns the slots to set, or None (nothing sent)."""
     try:
         decision = KNOWLEDGE_BASE.decide(text)
     except KnowledgeBaseError:
@@ -116,4 +122,4 @@ def confident_answer(
         return None
     if lead:
         dispatcher.utter_message(response=lead, **(fill or {}))
-    return give_answer(dispatcher, decision.matches[0].topic, honorific)
+    return give_answer(dispatcher, decision.matches[0].topic, honorific, follow=follow)

@@ -2,8 +2,9 @@
 
 Three paths lead here: the customer asks for a person, the FAQ search fails twice in a row, or
 two strongly negative messages. Each opens (or reuses) the conversation's escalation, tells the
-customer honestly when someone will answer, and sets `handoff`, which keeps the bot silent
-(vietcx.dialogue.handoff_policy) until staff resolve the escalation in the console.
+customer honestly when someone will answer, and sets `handoff`: until a staff member takes the
+escalation the assistant still answers what it is sure of (actions/waiting.py), then it stays
+silent (vietcx.dialogue.handoff_policy) until staff resolve the escalation in the console.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -
         today = opening.date() == now.astimezone(hours.zone).date()
         when = f"{opening.hour}:{opening.minute:02d} {'sáng nay' if today else 'sáng mai'}"
         dispatcher.utter_message(response="utter_handoff_after_hours", hours=hours.label(), opening=when)
-    return [SlotSet("handoff", True), SlotSet("faq_fallbacks", 0)]
+    return [SlotSet("handoff", True), SlotSet("faq_fallbacks", 0), SlotSet("waiting_state", None)]
 
 
 class ActionHandoff(Action):
@@ -73,6 +74,8 @@ class ActionStaffResolved(Action):
         dispatcher.utter_message(response="utter_handback")
         return [
             SlotSet("handoff", False),
+            SlotSet("waiting_state", None),
+            SlotSet("callback_phone", None),
             SlotSet("issue_resolved", True),
             SlotSet("resolved_topic", f"escalation:{reason}"),
             SlotSet("resolved_by", "staff"),

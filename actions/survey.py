@@ -1,4 +1,5 @@
-"""The short CSAT/CES survey after an issue is resolved: asked once, every answer stored at once."""
+"""The short CSAT/CES (and, when data/survey.yml switches it on, NPS) survey after an issue is
+resolved: asked once, every answer stored at once, the questions worded as the survey file says."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from rasa_sdk.types import DomainDict
 from actions.answers import confident_answer, honorific_of
 from actions.customer import customer_key
 from vietcx.conversation_sentiment import current_summary
+from vietcx.names import NEUTRAL
 from vietcx.replies import is_question
 from vietcx.store import surveys
-from vietcx.survey_answers import SCALES, SKIP, asks_about_scale, correction, parse_score
+from vietcx.survey_answers import LOWEST, SCALES, SKIP, asks_about_scale, correction, parse_score
+from vietcx.survey_settings import SurveySettings, load
 
-QUESTIONS = {"csat_score": "csat", "ces_score": "ces"}
-# the question answered just before each one, which "nhầm, 4 thôi" corrects
-PREVIOUS = {"csat_score": None, "ces_score": "csat", "survey_comment": "ces"}
+QUESTIONS = {"csat_score": "csat", "ces_score": "ces", "nps_score": "nps"}
 SURVEY_SLOTS = (
     "csat_score",
     "ces_score",
+    "nps_score",
     "survey_comment",
     "survey_reasks",
     "survey_unanswered",
@@ -56,12 +58,56 @@ class ActionOfferSurvey(Action):
             return [SlotSet("surveyed_issue", _issue_key(tracker))]
         resolved_by = tracker.get_slot("resolved_by") or "faq"
         survey_id = surveys.start(tracker.sender_id, channel, customer_id, topic, resolved_by)
-        dispatcher.utter_message(response="utter_survey_intro")
+        dispatcher.utter_message(response="utter_survey_intro", text=worded(load(), "intro", tracker))
         return [
             SlotSet("survey_id", survey_id),
             SlotSet("surveyed_issue", _issue_key(tracker)),
             FollowupAction("survey_form"),
         ]
+
+
+def worded(survey: SurveySettings, question: str, tracker: Tracker) -> str:
+    """A question as the survey file words it, addressed to this customer."""
+    address = str(tracker.get_slot("customer_address") or NEUTRAL)
+    return survey.wording(question, address, str(tracker.get_slot("customer_honorific") or NEUTRAL))
+
+
+def previous_question(slot: str, survey: SurveySettings) -> str | None:
+    """The question answered just before `slot` is asked, which "nhầm, 4 thôi" corrects."""
+    asked = survey.scored()
+    if slot == "survey_comment":
+        return asked[-1]
+    position = asked.index(QUESTIONS[slot])
+    return asked[position - 1] if position else None
+
+
+class AskQuestion(Action):
+    """Asks one scored question with the survey file's wording and the domain's buttons (the
+    response keeps its name, which vietcx/replies.py reads to understand a typed answer)."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = worded(load(), QUESTIONS[self.slot], tracker)
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}", text=text)
+        return []
+
+
+class AskCsat(AskQuestion):
+    slot = "csat_score"
+
+
+class AskCes(AskQuestion):
+    slot = "ces_score"
+
+
+class AskNps(AskQuestion):
+    slot = "nps_score"
 
 
 def _issue_key(tracker: Tracker) -> str:
@@ -89,7 +135,8 @@ class ValidateSurveyForm(FormValidationAction):
         if tracker.get_slot("survey_skipped"):
             return []
         unanswered = tracker.get_slot("survey_unanswered") or []
-        return [slot for slot in domain_slots if slot not in unanswered]
+        skipped = [] if load().nps_enabled else ["nps_score"]
+        return [slot for slot in domain_slots if slot not in unanswered and slot not in skipped]
 
     async def validate_csat_score(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -100,6 +147,11 @@ class ValidateSurveyForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return self._score("ces_score", value, dispatcher, tracker) if value is not None else {}
+
+    async def validate_nps_score(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return self._score("nps_score", value, dispatcher, tracker) if value is not None else {}
 
     async def validate_survey_comment(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -129,7 +181,9 @@ class ValidateSurveyForm(FormValidationAction):
         if asks_about_scale(str(value or "")):  # "5 là cao nhất hả em?": explained, asked again
             dispatcher.utter_message(response=f"utter_survey_scale_{QUESTIONS[slot]}")
             return {slot: None}
-        score = _button_score(tracker, QUESTIONS[slot]) or parse_score(QUESTIONS[slot], str(value or ""))
+        score = _button_score(tracker, QUESTIONS[slot])
+        if score is None:  # typed, not clicked (a clicked 0 is an answer too)
+            score = parse_score(QUESTIONS[slot], "" if value is None else str(value))
         if score == SKIP:
             surveys.record(survey_id, status=stopped_status(tracker, asking=slot))
             return {slot: None, "survey_skipped": True}
@@ -150,7 +204,8 @@ class ValidateSurveyForm(FormValidationAction):
         self, slot: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any] | None:
         """An earlier score corrected ("à nhầm, 4 sao thôi"): stored, and `slot` asked again."""
-        fix = correction(tracker.latest_message.get("text") or "", QUESTIONS.get(slot), PREVIOUS[slot])
+        previous = previous_question(slot, load())
+        fix = correction(tracker.latest_message.get("text") or "", QUESTIONS.get(slot), previous)
         if fix is None:
             return None
         question, score = fix
@@ -171,13 +226,15 @@ def _button_score(tracker: Tracker, question: str) -> int | None:
     scale: whatever the path, a score out of range is never stored."""
     if (tracker.latest_message.get("intent") or {}).get("name") != "survey_answer":
         return None
-    value = str(next(tracker.get_latest_entity_values("score"), None) or "")
+    found = next(tracker.get_latest_entity_values("score"), None)
+    value = "" if found is None else str(found)  # 0 is a score (NPS)
     score = int(value) if value.isdigit() and len(value) < 3 else None
-    return score if score is not None and 1 <= score <= SCALES[question] else None
+    return score if score is not None and LOWEST[question] <= score <= SCALES[question] else None
 
 
 class ActionSurveyDone(Action):
-    """Closes the survey: completed when both scores were given, and thanks the customer by name."""
+    """Closes the survey: completed when every scored question was answered, and thanks the
+    customer by name."""
 
     def name(self) -> str:
         return "action_survey_done"
@@ -190,7 +247,8 @@ class ActionSurveyDone(Action):
             if not tracker.get_slot("survey_interrupted"):
                 dispatcher.utter_message(response="utter_survey_skipped")
             return cleared()
-        complete = all(tracker.get_slot(s) is not None for s in QUESTIONS)
+        asked = load().scored()
+        complete = all(tracker.get_slot(s) is not None for s, q in QUESTIONS.items() if q in asked)
         if survey_id:
             mood = json.dumps(current_summary(tracker.sender_id, tracker.events), ensure_ascii=False)
             surveys.record(survey_id, status="completed" if complete else "partial", sentiment=mood)

@@ -24,20 +24,21 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import response
 
-from vietcx import health, logs, metrics, retrying
+from vietcx import callbacks, health, logs, metrics, retrying
 from vietcx.store import db, retention, sentiment
 
 logger = logging.getLogger(__name__)
 
 
-async def sweep_sentiment_forever(seconds: float) -> None:
-    """Copies the sentiment of new messages and conversations into the product database, regularly."""
+async def sweep_forever(seconds: float, job: Callable[[], Any], what: str) -> None:
+    """Runs `job` off the event loop every `seconds`: copying the sentiment of new messages and
+    conversations into the product database, offering call backs to customers who waited too long."""
     loop = asyncio.get_running_loop()
     while True:
         try:
-            await loop.run_in_executor(None, sentiment.sweep)
+            await loop.run_in_executor(None, job)
         except Exception:  # a failed sweep is retried next time; the server must stay up
-            logger.exception("Sentiment sweep failed")
+            logger.exception("%s failed", what)
         await asyncio.sleep(seconds)
 
 
@@ -136,7 +137,8 @@ def main() -> None:
 
     @app.after_server_start
     async def start_sweeping(app, _loop) -> None:  # noqa: ANN001 (Sanic's listener signature)
-        app.add_task(sweep_sentiment_forever(seconds))
+        app.add_task(sweep_forever(seconds, sentiment.sweep, "Sentiment sweep"))
+        app.add_task(sweep_forever(seconds, callbacks.offer_due, "Call-back offers"))
         app.add_task(expire_old_data_daily())
 
     app.run(host=args.host, port=args.port, workers=1, access_log=False, motd=False)

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 ASK_NAME = "utter_ask_customer_name"
 NLU_INTENT = "nlu_intent"  # in a message read in context: what the NLU alone had read
-SCORE_QUESTIONS = {"utter_ask_csat_score": "csat", "utter_ask_ces_score": "ces"}
+SCORE_QUESTIONS = {"utter_ask_csat_score": "csat", "utter_ask_ces_score": "ces", "utter_ask_nps_score": "nps"}
 # At the name question the NLU's reading wins over a name read loosely (no "tên là") when it is
 # this sure the message is a shop question or a request for a person: "Ship COD được không".
 BREAKOUT_INTENTS = frozenset({"faq", "request_human"})

@@ -4,6 +4,10 @@ VIETCX_DATABASE_URL          SQLAlchemy URL of the product's database (customer 
                              sentiment, escalations). Default: SQLite file var/vietcx.db in the project.
                              PostgreSQL: postgresql+psycopg2://user:password@host/dbname
 VIETCX_KB_FILE               the FAQ knowledge base file. Default: data/kb/faq.yml
+VIETCX_CALLBACK_AFTER_MINUTES minutes of staff hours an escalation may wait untaken before the
+                             customer is offered a call back (default 10; fractions allowed)
+VIETCX_SURVEY_FILE           the survey's settings (NPS on/off, the questions' wording).
+                             Default: data/survey.yml
 VIETCX_RATE_LIMIT_STORAGE    where rate-limit counters live, as a `limits` storage URI: memory://
                              (default, one process) or redis://host:6379 (several servers share them)
 """
@@ -31,6 +35,16 @@ def database_url() -> str:
 def kb_file() -> Path:
     """The FAQ knowledge base that staff edit."""
     return Path(os.environ.get("VIETCX_KB_FILE") or PROJECT / "data" / "kb" / "faq.yml")
+
+
+def callback_after_minutes() -> float:
+    """How long (in staff hours) nobody may take an escalation before a call back is offered."""
+    return float(os.environ.get("VIETCX_CALLBACK_AFTER_MINUTES") or 10)
+
+
+def survey_file() -> Path:
+    """The survey's settings file."""
+    return Path(os.environ.get("VIETCX_SURVEY_FILE") or PROJECT / "data" / "survey.yml")
 
 
 def cache_dir() -> Path:

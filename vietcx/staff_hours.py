@@ -50,3 +50,22 @@ class StaffHours:
         """ "8:00–21:00" as the replies show it."""
         closes = "24:00" if self.closes is None else f"{self.closes.hour}:{self.closes.minute:02d}"
         return f"{self.opens.hour}:{self.opens.minute:02d}–{closes}"
+
+    def minutes_open_between(self, start: datetime, end: datetime) -> float:
+        """How many minutes of staff hours lie between two moments: a wait that began at 20:55 and
+        is looked at 8:05 the next morning (hours 08:00-21:00) counts 10 minutes, not 11 hours."""
+        if end <= start:
+            return 0.0
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        total, day = 0.0, local_start.date()
+        while day <= local_end.date():
+            opens = datetime.combine(day, self.opens, tzinfo=self.zone)
+            closes = (
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+                if self.closes is None
+                else datetime.combine(day, self.closes, tzinfo=self.zone)
+            )
+            overlap = (min(closes, local_end) - max(opens, local_start)).total_seconds()
+            total += max(0.0, overlap) / 60
+            day += timedelta(days=1)
+        return total

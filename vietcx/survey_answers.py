@@ -1,7 +1,8 @@
 """Reading a typed survey answer as a score: "5", "5 sao", "năm", "rất hài lòng", "hơi khó", "⭐⭐⭐⭐".
 
-CSAT is 1–5 (satisfaction), CES 1–7 (how easy it was). Customers click buttons, but as often type
-a number, a number word (with or without diacritics), a phrase, or an emoji; or ask to skip.
+CSAT is 1–5 (satisfaction), CES 1–7 (how easy it was), NPS 0–10 (would recommend; asked only when
+data/survey.yml switches it on). Customers click buttons, but as often type a number ("9 điểm"), a
+number word (with or without diacritics: "chín", "muoi diem"), a phrase, or an emoji; or ask to skip.
 """
 
 from __future__ import annotations
@@ -13,9 +14,23 @@ import unicodedata
 from vietcx.normalize import expand_text, fold
 
 SKIP = "skip"
-SCALES = {"csat": 5, "ces": 7}
+SCALES = {"csat": 5, "ces": 7, "nps": 10}
+# the lowest score of each scale (NPS starts at 0)
+LOWEST = {"csat": 1, "ces": 1, "nps": 0}
 
-_NUMBER_WORDS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7}
+_NUMBER_WORDS = {
+    "khong": 0,
+    "mot": 1,
+    "hai": 2,
+    "ba": 3,
+    "bon": 4,
+    "nam": 5,
+    "sau": 6,
+    "bay": 7,
+    "tam": 8,
+    "chin": 9,
+    "muoi": 10,
+}
 _PARTICLES = {
     "a",
     "ak",
@@ -132,6 +147,13 @@ _PHRASES = {
         "cuc ky kho": 1,
         "rat kho khan": 1,
     },
+    "nps": {
+        "chac chan": 10,
+        "chac chan co": 10,
+        "chac chan roi": 10,
+        "chac chan se gioi thieu": 10,
+        "khong bao gio": 0,
+    },
 }
 _EMOJI = {
     "csat": {
@@ -149,13 +171,14 @@ _EMOJI = {
         "👎": 1,
     },
     "ces": {"👍": 6},
+    "nps": {},
 }
 _STARS = re.compile(r"[⭐★]")
 
 
 def parse_score(question: str, text: str) -> int | str | None:
-    """The score for `question` ("csat"/"ces"), SKIP to skip the survey, or None if unreadable."""
-    scale = SCALES[question]
+    """The score for `question` ("csat"/"ces"/"nps"), SKIP to skip the survey, or None if unreadable."""
+    scale, lowest = SCALES[question], LOWEST[question]
     raw = unicodedata.normalize("NFC", text or "").strip().lower()
     words = [w for w in re.findall(r"[a-z]+", fold(raw)) if w not in _PARTICLES]
     core = [w for w in words if w not in _FRAME]
@@ -168,7 +191,7 @@ def parse_score(question: str, text: str) -> int | str | None:
     number = _NUMBER.search(raw)
     if number:
         value = int(number.group())
-        return value if 1 <= value <= scale else None
+        return value if lowest <= value <= scale else None
     if question == "csat" and _STARS.search(raw):
         stars = len(_STARS.findall(raw))
         return stars if stars <= scale else None
@@ -178,7 +201,7 @@ def parse_score(question: str, text: str) -> int | str | None:
             return known[candidate]
     if words and words[0] in _NUMBER_WORDS and (len(words) == 1 or (len(words) == 2 and words[1] in _UNITS)):
         value = _NUMBER_WORDS[words[0]]
-        return value if value <= scale else None
+        return value if lowest <= value <= scale else None
     close = difflib.get_close_matches(phrase, known, n=1, cutoff=0.85) if len(phrase) >= 5 else []
     if close:
         return known[close[0]]

@@ -41,8 +41,9 @@ def test_two_angry_messages_get_empathy_a_person_and_a_review_flag(assistant: As
     [flag] = flags_of(sender, db)
     assert flag["reason"] == "negative_sentiment"
     assert escalations.current(sender, db)["reason"] == "negative_sentiment"
-    # staff own the conversation now: the bot does not answer, nor repeat itself
-    assert assistant.chat(sender, "chán thật sự") == []
+    # staff own the conversation now: while nobody has taken it, a holding line once, no repeats
+    assert "vui lòng chờ" in texts(assistant.chat(sender, "chán thật sự"))
+    assert assistant.chat(sender, "chán thật sự luôn") == []
 
 
 def test_a_conversation_that_ends_has_a_stored_summary(assistant: Assistant) -> None:

@@ -51,6 +51,7 @@ def test_the_acknowledgement_can_come_with_the_next_message(guarded: Assistant) 
     db = engine(guarded.database_url)
     token, sender = handed_over(guarded)
     escalation = escalations.current(sender, db)
+    escalations.assign(escalation["id"], "lan", db)  # staff take it, then reply, as in the console
     first = outbox.send(sender, "Dạ em là Lan ạ", "staff", "lan", escalation["id"], db=db)
     # the answer to the customer's message carries it (the bot itself is silent: staff own the chat)
     answer = web_post(guarded, "webhook", {"message": "dạ vâng"}, token).json()

@@ -125,3 +125,10 @@ def test_message_rows_become_unique_by_the_hash_of_their_text(tmp_path: Path) ->
         connection.execute(insert(message_sentiment).values(text=long_text, **row))
     with db.begin() as connection:  # another text at the same moment: a row of its own
         connection.execute(insert(message_sentiment).values(text=long_text + "!", **row))
+
+
+def test_the_call_back_and_nps_columns_come_with_their_migrations(tmp_path: Path) -> None:
+    db = engine(f"sqlite:///{tmp_path / 'columns.db'}")
+    assert {"callback_phone", "callback_requested_at"} <= {c["name"] for c in inspect(db).get_columns("escalations")}
+    assert "nps" in {c["name"] for c in inspect(db).get_columns("surveys")}
+    assert HEAD == "0006"

@@ -55,7 +55,10 @@ NOVEMBER = Period(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 11,
 
 
 def test_metrics_match_a_hand_computation(db) -> None:  # noqa: ANN001
-    frame = pd.DataFrame([{"csat": r[3], "ces": r[4]} for r in ROWS[:6]], dtype="float")
+    nps = [10, 9, 8, None, None, 3]
+    frame = pd.DataFrame(
+        [{"csat": r[3], "ces": r[4], "nps": n} for r, n in zip(ROWS[:6], nps, strict=True)], dtype="float"
+    )
     result = metrics(frame)
     # CSAT answers 5,4,2,3,1 → 2 of 5 are 4–5 = 40 %; CES answers 7,6,3,2 → mean 4.5
     # answered: 5 of 6 asked (the skipped one answered nothing)
@@ -64,6 +67,9 @@ def test_metrics_match_a_hand_computation(db) -> None:  # noqa: ANN001
     assert result["answered"] == 5 and result["asked"] == 6 and result["response_rate"] == round(5 / 6, 4)
     assert result["csat_distribution"] == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1}
     assert result["ces_distribution"] == {1: 0, 2: 1, 3: 1, 4: 0, 5: 0, 6: 1, 7: 1}
+    # NPS answers 10,9,8,3 → promoters 2 of 4 (50 %) − detractors 1 of 4 (25 %) = 25
+    assert result["nps"] == 25.0 and result["nps_answers"] == 4
+    assert result["nps_distribution"][10] == 1 and result["nps_distribution"][0] == 0
 
 
 def test_report_per_channel_and_topic_with_charts(db, tmp_path: Path) -> None:  # noqa: ANN001

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, Unauthorized
 from werkzeug.wrappers import Response
 
-from vietcx import health
+from vietcx import health, phones
 from vietcx.console import auth, conversations, kb, labels, live, reports, settings, views
 from vietcx.console.permissions import can_edit_kb
 from vietcx.rasa_api import jwt_secret
@@ -88,6 +88,7 @@ def create_app(
     app.register_blueprint(live.blueprint)
     app.register_blueprint(kb.blueprint)
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.globals.update(
         reasons=labels.REASONS,
         statuses=labels.STATUSES,

@@ -1,4 +1,4 @@
-"""Survey exports (CSV/XLSX/JSON, streamed, personal data masked) and the CSAT/CES report."""
+"""Survey exports (CSV/XLSX/JSON, streamed, personal data masked) and the CSAT/CES/NPS report."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ COLUMNS = [
     "status",
     "csat",
     "ces",
+    "nps",
     "comment",
     "sentiment",
 ]
@@ -56,28 +57,31 @@ def export(
 
 def load_frame(where: Period, db: Engine | None = None) -> pd.DataFrame:
     """The matching responses' numbers (no personal data) as a DataFrame."""
-    frames = [
-        pd.DataFrame(batch, columns=COLUMNS)[["channel", "topic", "status", "csat", "ces", "started_at"]]
-        for batch in surveys.rows(where, db or engine())
-    ]
+    numbers = ["channel", "topic", "status", "csat", "ces", "nps", "started_at"]
+    frames = [pd.DataFrame(batch, columns=COLUMNS)[numbers] for batch in surveys.rows(where, db or engine())]
     if not frames:
-        return pd.DataFrame(columns=["channel", "topic", "status", "csat", "ces", "started_at"])
+        return pd.DataFrame(columns=numbers)
     return pd.concat(frames, ignore_index=True)
 
 
 def metrics(frame: pd.DataFrame) -> dict:
-    """CSAT score (% of 4–5 answers), mean CES, distributions, response rate (answered / asked)."""
+    """CSAT score (% of 4–5 answers), mean CES, NPS (% promoters 9–10 − % detractors 0–6, of the
+    NPS answers), distributions, response rate (answered / asked)."""
     csat = frame["csat"].dropna().astype(int)
     ces = frame["ces"].dropna().astype(int)
-    answered = int((frame["csat"].notna() | frame["ces"].notna()).sum())
+    nps = frame["nps"].dropna().astype(int)
+    answered = int((frame["csat"].notna() | frame["ces"].notna() | frame["nps"].notna()).sum())
     return {
         "asked": len(frame),
         "answered": answered,
         "response_rate": round(answered / len(frame), 4) if len(frame) else None,
         "csat_score": round(float((csat >= 4).mean() * 100), 1) if len(csat) else None,
         "mean_ces": round(float(ces.mean()), 2) if len(ces) else None,
+        "nps": round(float(((nps >= 9).mean() - (nps <= 6).mean()) * 100), 1) if len(nps) else None,
+        "nps_answers": len(nps),
         "csat_distribution": {n: int((csat == n).sum()) for n in range(1, 6)},
         "ces_distribution": {n: int((ces == n).sum()) for n in range(1, 8)},
+        "nps_distribution": {n: int((nps == n).sum()) for n in range(0, 11)},
     }
 
 
@@ -141,7 +145,7 @@ def table(result: dict) -> str:
 
 
 def _flat(m: dict) -> dict:
-    return {k: m[k] for k in ("asked", "answered", "response_rate", "csat_score", "mean_ces")}
+    return {k: m[k] for k in ("asked", "answered", "response_rate", "csat_score", "mean_ces", "nps")}
 
 
 def _charts(overall: dict, by: dict, out_dir: Path) -> list[str]:

@@ -79,6 +79,7 @@ surveys = Table(
     Column("resolved_by", String(16), nullable=False, default="faq"),  # faq | staff
     Column("csat", Integer),
     Column("ces", Integer),
+    Column("nps", Integer),  # 0–10, only when data/survey.yml asks it
     Column("comment", Text),
     Column("sentiment", Text),  # the conversation's sentiment summary (JSON) when available
     Column("status", String(16), nullable=False),  # asked | partial | completed | skipped
@@ -211,6 +212,10 @@ escalations = Table(
     Column("assigned_at", DateTime(timezone=True)),
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolved_by", String(64)),
+    # the number the customer left to be called back while nobody took the escalation
+    Column("callback_offered_at", DateTime(timezone=True)),  # when a call back was offered
+    Column("callback_phone", String(20)),
+    Column("callback_requested_at", DateTime(timezone=True)),
     # at most one unresolved escalation per conversation, even with two writers at once
     Index(
         "uq_open_escalation",

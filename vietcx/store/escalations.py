@@ -145,6 +145,40 @@ def resolve(escalation_id: int, staff: str, db: Engine | None = None) -> dict:
     )
 
 
+def untaken_without_offer(db: Engine | None = None) -> list[dict]:
+    """Open escalations nobody took yet and whose customer was not offered a call back."""
+    query = select(escalations).where(
+        escalations.c.status == "open",
+        escalations.c.staff.is_(None),
+        escalations.c.callback_offered_at.is_(None),
+    )
+    with (db or engine()).connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(query.order_by(escalations.c.id))]
+
+
+def mark_callback_offered(escalation_id: int, db: Engine | None = None) -> bool:
+    """Notes that the call back is being offered; False if it was already (by another process, or
+    taken meanwhile), so a customer is offered it once."""
+    with (db or engine()).begin() as connection:
+        return bool(
+            connection.execute(
+                update(escalations)
+                .where(
+                    escalations.c.id == escalation_id,
+                    escalations.c.status == "open",
+                    escalations.c.callback_offered_at.is_(None),
+                )
+                .values(callback_offered_at=_now())
+            ).rowcount
+        )
+
+
+def request_callback(escalation_id: int, phone: str, db: Engine | None = None) -> dict:
+    """Notes the number a waiting customer wants to be called back on (a newer one replaces it),
+    for staff to see in the queue and on the escalation's page."""
+    return _change(escalation_id, db, UNRESOLVED, true(), callback_phone=phone, callback_requested_at=_now())
+
+
 def _change(
     escalation_id: int, db: Engine | None, allowed: tuple[str, ...], guard: ColumnElement, **values: object
 ) -> dict:

@@ -1,4 +1,5 @@
-"""Survey responses (CSAT 1–5, CES 1–7, comment), each answer written the moment it is given."""
+"""Survey responses (CSAT 1–5, CES 1–7, NPS 0–10 when asked, comment), each answer written the
+moment it is given."""
 
 from __future__ import annotations
 
@@ -60,9 +61,9 @@ def start(
 
 
 def record(survey_id: str, db: Engine | None = None, **answers: object) -> None:
-    """Stores answers (csat, ces, comment, status, sentiment) at once, in one transaction."""
+    """Stores answers (csat, ces, nps, comment, status, sentiment) at once, in one transaction."""
     values = dict(answers)
-    if any(key in values for key in ("csat", "ces", "comment")):
+    if any(key in values for key in ("csat", "ces", "nps", "comment")):
         values["answered_at"] = _now()
     with (db or engine()).begin() as connection:
         connection.execute(update(surveys).where(surveys.c.id == survey_id).values(**values))
