@@ -10,6 +10,7 @@ import hashlib
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import portalocker
@@ -168,23 +169,35 @@ def _find(topic_id: str, found: list[dict]) -> int:
     return index
 
 
-@blueprint.route("/kb/topics/new", methods=["GET", "POST"])
-def new_topic() -> Response | str | tuple[str, int]:
-    form = _topic_form()
+def _submitted(form: TopicForm, save: Callable[[dict], list[str]], done: str) -> Response | None:
+    """What the add and edit pages do with a submission: the topic saved by `save` (the list of
+    topics next, `done` flashed with its title), else the problems flashed and None (the page again)."""
     if form.validate_on_submit():
-        content = _content()
         topic = _from_form(form)
-        changed = editor.render([*editor.topics_of(content), topic], content)
-        problems = _save(changed, form.base.data, "add", topic["id"], f"Thêm chủ đề “{topic['title']}”")
+        problems = save(topic)
         if not problems:
-            flash(f"Đã thêm chủ đề “{topic['title']}”. Trợ lý ảo dùng ngay nội dung mới.", "success")
+            flash(f"{done} “{topic['title']}”. Trợ lý ảo dùng ngay nội dung mới.", "success")
             return redirect(url_for("kb.topics"), code=303)
         _refused(problems)
     elif request.method == "POST":
         _refused([str(e) for errors in form.errors.values() for e in errors])
-    return render_template(
-        "kb_topic.html", form=form, topic_id=None
-    ), 400 if request.method == "POST" else 200
+    return None
+
+
+@blueprint.route("/kb/topics/new", methods=["GET", "POST"])
+def new_topic() -> Response | str | tuple[str, int]:
+    form = _topic_form()
+
+    def add(topic: dict) -> list[str]:
+        content = _content()
+        changed = editor.render([*editor.topics_of(content), topic], content)
+        return _save(changed, form.base.data, "add", topic["id"], f"Thêm chủ đề “{topic['title']}”")
+
+    saved = _submitted(form, add, "Đã thêm chủ đề")
+    if saved:
+        return saved
+    page = render_template("kb_topic.html", form=form, topic_id=None)
+    return page, 400 if request.method == "POST" else 200
 
 
 @blueprint.route("/kb/topics/<topic_id>", methods=["GET", "POST"])
@@ -193,17 +206,15 @@ def edit_topic(topic_id: str) -> Response | str | tuple[str, int]:
     found = editor.topics_of(content)
     index = _find(topic_id, found)
     form = _topic_form(found[index])
-    if form.validate_on_submit():
-        topic = _from_form(form)
+
+    def change(topic: dict) -> list[str]:
         found[index] = topic
         summary = f"Sửa chủ đề “{topic['title']}”"
-        problems = _save(editor.render(found, content), form.base.data, "edit", topic["id"], summary)
-        if not problems:
-            flash(f"Đã lưu chủ đề “{topic['title']}”. Trợ lý ảo dùng ngay nội dung mới.", "success")
-            return redirect(url_for("kb.topics"), code=303)
-        _refused(problems)
-    elif request.method == "POST":
-        _refused([str(e) for errors in form.errors.values() for e in errors])
+        return _save(editor.render(found, content), form.base.data, "edit", topic["id"], summary)
+
+    saved = _submitted(form, change, "Đã lưu chủ đề")
+    if saved:
+        return saved
     page = render_template(
         "kb_topic.html", form=form, topic_id=topic_id, delete_form=BaseForm(base=form.base.data)
     )
