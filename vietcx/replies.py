@@ -61,6 +61,7 @@ _ASKS = re.compile(
     r"|toi dau|den dau|sao roi)\b"
     r"|\bco\b.*\b(?:khong|chua)(?: a| nhi| vay| the| shop| em| ad)?$|\bduoc khong(?: a| vay| em| shop)?$"
     r"|^(?:\S+ ){3,}khong(?: a| nhi| vay| the| shop| em| ad)?$"
+    r"|^(?:\S+ ){3,}(?<!van )chua(?: a| nhi| vay| the| shop| em| ad)?$"
 )
 # asking for a person in words, at a question that did not offer one: "chưa, em kết nối anh với
 # tổng đài viên nhé" is a request for staff more than an answer

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
-from vietcx.replies import Asked, answered_question, in_context, last_asked, names_a_subject, read_answer
+from vietcx.replies import (
+    Asked,
+    answered_question,
+    in_context,
+    is_question,
+    last_asked,
+    names_a_subject,
+    read_answer,
+)
 
 RESOLVED = Asked(("utter_ask_resolved",), (("Đã giải quyết", "/faq_resolved"), ("Chưa", "/faq_unresolved")))
 PERSON = Asked(("utter_faq_not_solved",), (("Gặp nhân viên", "/request_human"),))
@@ -296,3 +304,16 @@ def test_what_is_asked_for_decides_whatever_was_asked(text: str, nlu: str, inten
 )
 def test_a_message_that_only_names_a_subject(text: str, vague: bool) -> None:
     assert names_a_subject(text) is vague
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("macbook air m3 bên em về hàng chưa", True),
+        ("em nhận được tiền chưa ạ", True),
+        ("mình đợi mà vẫn chưa", False),  # still not: a statement
+        ("vẫn chưa em ạ", False),
+    ],
+)
+def test_a_question_that_ends_in_chua(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
