@@ -101,14 +101,15 @@ class ActionAnswerFaq(Action):
                 dispatcher.utter_message(response="utter_greet_short")
             answered = give_answer(dispatcher, matches[0].topic, honorific)
             return [SlotSet(k, v) for k, v in answered.items()]
-        if intent != "faq_choose" and upset(message):  # "GIAO SAI HÀNG CHO TÔI RỒI!!!": an apology first
-            dispatcher.utter_message(response="utter_complain")
-            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         fallbacks = int(tracker.get_slot("faq_fallbacks") or 0)
         if kind == "choose" and all(m.score < KNOWLEDGE_BASE.index().thresholds.answer for m in matches):
             # only weak guesses: one alone is no choice, and after an unclear question a person
             # helps more than guesses ("laptop dell … có bản ram 16gb không")
             kind = "unknown" if fallbacks or len(matches) == 1 else kind
+        handing_over = kind == "unknown" and fallbacks + 1 >= FALLBACKS_BEFORE_HANDOFF
+        if intent != "faq_choose" and upset(message) and not handing_over:
+            dispatcher.utter_message(response="utter_complain")  # "GIAO SAI HÀNG CHO TÔI RỒI!!!"
+            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
