@@ -181,7 +181,7 @@ def main() -> None:
         "seconds": round(time.monotonic() - started),
     }
     own = RESULTS.with_name(f"dialogue_eval_{args.data.stem}.json")
-    results = RESULTS if args.data == DEFAULT_DATA else own
+    results = RESULTS if args.data.resolve() == DEFAULT_DATA else own
     if not args.no_save:
         results.parent.mkdir(exist_ok=True)
         results.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
