@@ -56,7 +56,8 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         named, text = given_name_in_passing(tracker)  # "Dũng đây, cho anh hỏi …"
-        honorific = named[-1]["value"] if named else honorific_of(tracker)
+        given = {event["name"]: event["value"] for event in named}
+        honorific = given.get("customer_honorific") or honorific_of(tracker)
         return [*named, *self.respond(dispatcher, tracker, text, honorific)]
 
     def respond(
