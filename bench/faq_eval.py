@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the
 from bench.nlu_eval import read_tsv  # noqa: E402
 from harness import PROJECT, Assistant, running_assistant  # noqa: E402
 from vietcx.embeddings import DEFAULT_MODEL_DIR  # noqa: E402
-from vietcx.kb.loader import load  # noqa: E402
+from vietcx.kb.loader import load, load_for_staff  # noqa: E402
 from vietcx.kb.search import Embeddings, Index, Thresholds, out_of_scope_examples  # noqa: E402
 from vietcx.normalize import strip_diacritics  # noqa: E402
 
@@ -97,8 +97,9 @@ def evaluate(rows: list[tuple[str, str]]) -> dict:
 
 
 def tune(folds: int = 5) -> dict:
-    """Cross-validation over the knowledge base's examples and the NLU's out-of-scope examples."""
-    topics, negatives = load(), out_of_scope_examples()
+    """Cross-validation over the knowledge base's examples and what it must not answer (the NLU's
+    out-of-scope examples, the questions only staff can answer)."""
+    topics, negatives = load(), out_of_scope_examples() + load_for_staff()
     embeddings = Embeddings(str(DEFAULT_MODEL_DIR))
     probes = []  # (gold topic id, or None for out of scope; ranking by an index that never saw it)
     for k in range(folds):

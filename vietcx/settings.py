@@ -3,7 +3,8 @@
 VIETCX_DATABASE_URL          SQLAlchemy URL of the product's database (customer profiles, surveys,
                              sentiment, escalations). Default: SQLite file var/vietcx.db in the project.
                              PostgreSQL: postgresql+psycopg2://user:password@host/dbname
-VIETCX_KB_FILE               the FAQ knowledge base file. Default: data/kb/faq.yml
+VIETCX_KB_FILE               the FAQ knowledge base file. Default: data/kb/faq.yml; beside it
+                             for_staff.yml, the questions only staff can answer (optional)
 VIETCX_CALLBACK_AFTER_MINUTES minutes of staff hours an escalation may wait untaken before the
                              customer is offered a call back (default 10; fractions allowed)
 VIETCX_SURVEY_FILE           the survey's settings (NPS on/off, the questions' wording).
@@ -35,6 +36,11 @@ def database_url() -> str:
 def kb_file() -> Path:
     """The FAQ knowledge base that staff edit."""
     return Path(os.environ.get("VIETCX_KB_FILE") or PROJECT / "data" / "kb" / "faq.yml")
+
+
+def for_staff_file() -> Path:
+    """Questions about the shop that the knowledge base must not answer (beside the KB file)."""
+    return kb_file().with_name("for_staff.yml")
 
 
 def callback_after_minutes() -> float:

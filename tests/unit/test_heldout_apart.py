@@ -3,7 +3,8 @@
 A held-out line that is also a training example (once diacritics, case, spacing and the
 punctuation at its ends are ignored) measures memory, not generalisation. Training texts are the
 NLU examples (data/nlu/*.yml, entity annotations removed), the knowledge base's questions (the
-`faq` intent's examples and the FAQ search index) and the sentiment classifier's data.
+`faq` intent's examples and the FAQ search index, the questions only staff can answer) and the
+sentiment classifier's data.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vietcx.kb.loader import load
+from vietcx.kb.loader import load, load_for_staff
 from vietcx.normalize import fold
 from vietcx.settings import PROJECT
 
@@ -67,6 +68,7 @@ def training_keys() -> dict[str, str]:
     sources = {
         "data/nlu/*.yml": nlu_examples(),
         "data/kb/faq.yml": [q for topic in load(PROJECT / "data" / "kb" / "faq.yml") for q in topic.examples],
+        "data/kb/for_staff.yml": load_for_staff(PROJECT / "data" / "kb" / "for_staff.yml"),
         **{
             f"data/sentiment/{path.name}": tsv_column(path, "text")
             for path in sorted((PROJECT / "data" / "sentiment").glob("*.tsv"))

@@ -154,3 +154,30 @@ def test_other_shops_are_recognised(text: str, expected: bool) -> None:
     from vietcx.kb.scope import mentions_other_shop
 
     assert mentions_other_shop(text) is expected
+
+
+FOR_STAFF = """
+questions:
+  - tủ lạnh Samsung RT38 còn hàng không
+  - máy giặt LG 9kg giá bao nhiêu
+  - laptop dell inspiron có bản ram 16gb không
+  - iphone 15 màu hồng về hàng chưa shop
+  - tivi sony 55 inch giá bao nhiêu vậy
+  - con may lanh daikin 1hp con hang ko
+  - nồi cơm Cuckoo loại 1.8 lít còn không ạ
+  - nen mua tu lanh nao cho nha 4 nguoi
+"""
+
+
+def test_questions_only_staff_can_answer_are_not_answered_from_a_topic(small_kb: KnowledgeBase) -> None:
+    question = "may giat lg con hang khong"  # without the file: warranty, weakly
+    guess = small_kb.decide(question).matches[0].score
+    write(small_kb.for_staff, FOR_STAFF)  # the file beside the KB, read when either changes
+    bump(small_kb.for_staff)
+    assert small_kb.decide(question).kind == "unknown"
+    assert small_kb.decide(question).matches[0].score < guess / 2
+    assert small_kb.decide("máy giặt bảo hành mấy năm").matches[0].topic.id == "warranty"  # still answered
+    write(small_kb.for_staff, "questions: hello")
+    bump(small_kb.for_staff)
+    assert small_kb.decide(question).kind == "unknown"  # the last good version is served
+    assert "list 'questions:'" in small_kb.last_error

@@ -1,4 +1,5 @@
-"""Loading and validating the knowledge base file that shop staff edit (data/kb/faq.yml).
+"""Loading and validating the knowledge base files that shop staff edit (data/kb/faq.yml, and
+for_staff.yml beside it: the questions only staff can answer).
 
 Staff are not developers: every problem is reported with the topic and field at fault, in one
 message listing all of them, so a file can be fixed in one go.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from vietcx.settings import kb_file
+from vietcx.settings import for_staff_file, kb_file
 
 FIELDS = {"id", "title", "answer", "examples"}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -71,6 +72,25 @@ def load(path: Path | None = None) -> list[Topic]:
     if problems:
         raise KnowledgeBaseError(path, problems)
     return topics
+
+
+def load_for_staff(path: Path | None = None) -> list[str]:
+    """The questions only staff can answer (a product's stock, price, specs); none if no file.
+
+    They teach the FAQ search what a shop question it has no topic for looks like, so that
+    "tủ lạnh RT38 còn hàng không" is offered a person instead of the nearest topic's answer.
+    """
+    path = path or for_staff_file()
+    if not path.exists():
+        return []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise KnowledgeBaseError(path, [f"not readable as YAML ({error})"]) from error
+    questions = raw.get("questions") if isinstance(raw, dict) else None
+    if not isinstance(questions, list) or any(not _text(q) for q in questions):
+        raise KnowledgeBaseError(path, ["the file must have a list 'questions:' of non-empty questions"])
+    return [_text(q) for q in questions]
 
 
 def _topic(entry: object, number: int) -> tuple[Topic | None, list[str]]:

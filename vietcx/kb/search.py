@@ -7,8 +7,9 @@ without diacritics, since e5 compares unaccented text well only with unaccented 
 expanded), which is what survives "ship mat bao lau" or "bh ntn". A logistic regression fitted on
 the examples when the file is loaded (no `rasa train`; about a second once the examples' embeddings
 are in the cache, see `Embeddings`) turns them into one
-probability per topic, with the NLU's out-of-scope examples as a "none of these" class. Measured
-on the knowledge base (5-fold cross-validation, 54 examples a topic): 0.92 of questions ranked right
+probability per topic, with the NLU's out-of-scope examples and the shop questions only staff can
+answer (for_staff.yml beside the KB: a product's stock, price, specs) as a "none of these" class.
+Measured on the knowledge base (5-fold cross-validation, 54 examples a topic): 0.92 of questions ranked right
 (nearest-example cosine: 0.55 with 14 examples a topic, where this classifier had 0.75).
 The thresholds that turn probabilities into a decision are tuned the same way
 (`bench/faq_eval.py --tune`), never on the held-out set.
@@ -27,7 +28,7 @@ import scipy.sparse as sparse
 from sklearn.linear_model import LogisticRegression
 
 from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
-from vietcx.kb.loader import KnowledgeBaseError, Topic, load
+from vietcx.kb.loader import KnowledgeBaseError, Topic, load, load_for_staff
 from vietcx.normalize import expand_text, fold
 from vietcx.settings import PROJECT, cache_dir, kb_file
 from vietcx.text_features import TextFeatures
@@ -172,6 +173,15 @@ class Index:
         return self.thresholds.decide(self.rank(query), vague)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells that a file changed (None: no file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 class KnowledgeBase:
     """The live knowledge base: reloads itself when the file changes, keeps the last good version."""
 
@@ -181,16 +191,13 @@ class KnowledgeBase:
         self._embeddings: Embeddings | None = None
         self._lock = threading.Lock()
         self._index: Index | None = None
-        self._stamp: tuple[int, int] | None = None
+        self.for_staff = self.path.with_name("for_staff.yml")
+        self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self.last_error: str | None = None
 
     def index(self) -> Index:
         """The current index, reloading first if the file changed since the last load."""
-        try:
-            stat = self.path.stat()
-            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = None
+        stamp = tuple(_stamp(p) for p in (self.path, self.for_staff))
         with self._lock:
             if stamp != self._stamp or self._index is None:
                 self._stamp = stamp
@@ -203,7 +210,8 @@ class KnowledgeBase:
         """Loads the file; on any problem keeps serving the previous version and logs why."""
         try:
             self._embeddings = self._embeddings or Embeddings(self.model_name)
-            self._index = Index(load(self.path), self._embeddings, out_of_scope_examples())
+            negatives = out_of_scope_examples() + load_for_staff(self.for_staff)
+            self._index = Index(load(self.path), self._embeddings, negatives)
         except KnowledgeBaseError as error:
             self.last_error = str(error)
             logger.error("Knowledge base not reloaded, still serving the last good version: %s", error)

@@ -1,7 +1,8 @@
 """A Rasa training-data importer that teaches the NLU what a shop question looks like.
 
 Every example question of the knowledge base (data/kb/faq.yml) becomes an example of the intent
-`faq`. The classifier only learns to route shop questions to the FAQ search; which answer to give
+`faq`, as do the questions only staff can answer (for_staff.yml: the FAQ search turns them to a
+person). The classifier only learns to route shop questions to the FAQ search; which answer to give
 is decided at run time by the search over the live file, so an edited answer is served without
 retraining. Retraining after adding examples sharpens the routing.
 """
@@ -17,7 +18,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from vietcx.kb.loader import load
+from vietcx.kb.loader import load, load_for_staff
 from vietcx.settings import PROJECT, kb_file
 
 FAQ_INTENT = "faq"
@@ -33,6 +34,7 @@ class KnowledgeBaseImporter(TrainingDataImporter):
         training_data_paths: Any = None,
         kb: str | None = None,
         examples_per_topic: int = 12,
+        for_staff_examples: int = 24,
     ) -> None:
         """`kb`: path relative to the project root (default: VIETCX_KB_FILE or data/kb/faq.yml).
 
@@ -41,14 +43,13 @@ class KnowledgeBaseImporter(TrainingDataImporter):
         """
         self._kb_file = PROJECT / kb if kb else kb_file()
         self._per_topic = examples_per_topic
+        self._for_staff = for_staff_examples
 
     def get_nlu_data(self, language: str | None = "vi") -> TrainingData:
         """One `faq` example per knowledge base question (the file must be valid to train)."""
-        examples = [
-            Message(data={TEXT: question, INTENT: FAQ_INTENT})
-            for topic in load(self._kb_file)
-            for question in topic.examples[: self._per_topic]
-        ]
+        questions = [q for topic in load(self._kb_file) for q in topic.examples[: self._per_topic]]
+        questions += load_for_staff(self._kb_file.with_name("for_staff.yml"))[: self._for_staff]
+        examples = [Message(data={TEXT: question, INTENT: FAQ_INTENT}) for question in questions]
         return TrainingData(training_examples=examples)
 
     def get_domain(self) -> Domain:
