@@ -27,7 +27,7 @@ import requests
 
 from vietcx.cluster.launcher import Cluster, Ports
 from vietcx.rasa_api import auth_header
-from vietcx.settings import PROJECT, kb_file
+from vietcx.settings import PROJECT, for_staff_file, kb_file
 
 DEFAULT_MODEL = PROJECT / "models" / "assistant.tar.gz"
 QUIET_ENV = {
@@ -313,7 +313,10 @@ def zalo_env(port: int) -> dict[str, str]:
 
 
 def server_settings(workdir: Path) -> dict[str, str]:
-    """Fresh secrets, fakes of the platforms and test-friendly limits, as every test server gets."""
+    """Fresh secrets, fakes of the platforms and test-friendly limits, as every test server gets
+    (and a copy of the knowledge base to edit, with the questions only staff answer beside it)."""
+    if for_staff_file().exists():
+        shutil.copy(for_staff_file(), workdir / for_staff_file().name)
     return {
         "VIETCX_KB_FILE": str(shutil.copy(kb_file(), workdir / "faq.yml")),
         "VIETCX_SWEEP_SECONDS": "2",
