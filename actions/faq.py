@@ -110,7 +110,9 @@ class ActionAnswerFaq(Action):
         handing_over = kind == "unknown" and fallbacks + 1 >= FALLBACKS_BEFORE_HANDOFF
         if intent != "faq_choose" and upset(message) and not handing_over:
             dispatcher.utter_message(response="utter_complain")  # "GIAO SAI HÀNG CHO TÔI RỒI!!!"
-            return [SlotSet("faq_topic", None), SlotSet("faq_state", None)]
+            # a question left unanswered counts towards a person, however it was asked
+            counted = [SlotSet("faq_fallbacks", fallbacks + 1)] if kind == "unknown" else []
+            return [SlotSet("faq_topic", None), SlotSet("faq_state", None), *counted]
         if kind == "choose":
             dispatcher.utter_message(response="utter_faq_choose", buttons=[choice_button(m) for m in matches])
             candidates = [m.topic.id for m in matches]
@@ -171,10 +173,19 @@ class ActionAnswerComplaint(Action):
         slots = confident_answer(
             dispatcher, text, SURE, lead="utter_complain_with_answer", honorific=honorific_of(tracker)
         )
-        if slots is None:
+        if slots is not None:
+            return [SlotSet(k, v) for k, v in slots.items()]
+        if not is_question(text):
             dispatcher.utter_message(response="utter_complain")
             return []
-        return [SlotSet(k, v) for k, v in slots.items()]
+        # an angry question the knowledge base cannot answer ("macbook m3 về hàng chưa??"): like any
+        # unanswered question, the second in a row goes to a person
+        fallbacks = int(tracker.get_slot("faq_fallbacks") or 0) + 1
+        if fallbacks >= FALLBACKS_BEFORE_HANDOFF:
+            dispatcher.utter_message(response="utter_faq_unknown_again")
+            return [SlotSet("faq_topic", None), *hand_over(dispatcher, tracker, FAQ_FALLBACK)]
+        dispatcher.utter_message(response="utter_complain")
+        return [SlotSet("faq_fallbacks", fallbacks)]
 
 
 class ActionFaqResolved(Action):

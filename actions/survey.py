@@ -16,11 +16,13 @@ from actions.answers import confident_answer, honorific_of
 from actions.customer import customer_key
 from vietcx.conversation_sentiment import current_summary
 from vietcx.names import NEUTRAL
-from vietcx.replies import is_question
+from vietcx.replies import question_part
 from vietcx.store import surveys
 from vietcx.survey_answers import LOWEST, SCALES, SKIP, asks_about_scale, correction, parse_score
 from vietcx.survey_settings import SurveySettings, load
 
+# words a comment needs before a question to be kept as one ("à mà cho hỏi …" holds none)
+MIN_COMMENT_WORDS = 3
 QUESTIONS = {"csat_score": "csat", "ces_score": "ces", "nps_score": "nps"}
 SURVEY_SLOTS = (
     "csat_score",
@@ -164,10 +166,15 @@ class ValidateSurveyForm(FormValidationAction):
             return corrected
         if not text or parse_score("csat", text) == SKIP:
             return {"survey_comment": "-"}  # no comment: the question is answered all the same
-        if is_question(text):  # "à mà cho hỏi xuất hóa đơn VAT thì làm thế nào?": answered, not stored
-            answered = confident_answer(dispatcher, text, honorific=honorific_of(tracker))
+        asked = question_part(text)  # "à mà cho hỏi xuất hóa đơn VAT thì làm thế nào?"
+        if asked:  # the question answered; what came before it ("nên tích điểm nhiều hơn, mà …") stored
+            answered = confident_answer(dispatcher, asked, honorific=honorific_of(tracker))
             if answered:
-                return {"survey_comment": "-", "survey_interrupted": True, **answered}
+                comment = text[: text.find(asked)].strip(" ,.;!\n")
+                comment = comment if len(comment.split()) >= MIN_COMMENT_WORDS else ""
+                if comment:
+                    surveys.record(tracker.get_slot("survey_id"), comment=comment[:2000])
+                return {"survey_comment": comment[:2000] or "-", "survey_interrupted": True, **answered}
         surveys.record(tracker.get_slot("survey_id"), comment=text[:2000])
         return {"survey_comment": text[:2000]}
 

@@ -57,8 +57,9 @@ _THANKS = frozenset("cam on tks thanks thank you nhieu".split())
 _OFFER_YES = frozenset("co u uh uk um uhm ukm vang ok oke okay oki okie yes yeah yep duoc dong y".split())
 _PERSON = frozenset("gap nhan vien nv ket noi chuyen nguoi tu van ho tro giup lien he".split())
 _ASKS = re.compile(
-    r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|may gio|may ngay|tai sao|vi sao|lam sao"
-    r"|toi dau|den dau|sao roi)\b"
+    r"\b(?:bao nhieu|bao lau|the nao|nhu nao|o dau|khi nao|tai sao|vi sao|lam sao"
+    r"|may (?:gio|ngay|nam|thang|tuan|hom|tieng|phut|lan)"
+    r"|toi dau|den dau|sao roi|(?:het|gia|mat|ton|la) nhiu|nhiu tien)\b"  # "hết nhiu z": how much
     r"|\bco\b.*\b(?:khong|chua)(?: a| nhi| vay| the| shop| em| ad)?$|\bduoc khong(?: a| vay| em| shop)?$"
     r"|^(?:\S+ ){3,}khong(?: a| nhi| vay| the| shop| em| ad)?$"
     r"|^(?:\S+ ){3,}(?<!van )chua(?: a| nhi| vay| the| shop| em| ad)?$"
@@ -79,6 +80,11 @@ _CONTACT_INFO = re.compile(r"\b(?:so|sdt|hotline|email|mail|may gio|gio nao|gio 
 _NOT_WHAT_I_ASKED = re.compile(r"^(?:da |a )?(?:khong|ko|k|hong) phai\b")
 _PERSON_REQUEST = re.compile(r"\b(?:nhan vien|tong dai vien|nguoi that|tu van vien|ket noi|gap nguoi)\b")
 _ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi hoi|anh hoi)\b")
+# what a question about the assistant itself names ("bạn là người hay máy", "đây là bot à"): without
+# it, the NLU's bot_challenge is a misreading ("hàng bị lỗi thì làm sao")
+_ABOUT_THE_ASSISTANT = re.compile(
+    r"\b(?:bot|robot|chatbot|ai|human|tu dong|tri tue|nguoi|may (?:a|ha|ak|hay|dung|phai)|la may)\b"
+)
 _NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten|go nham|viet nham|nham)\b")
 _ANSWERABLE = frozenset({"faq", "out_of_scope", "nlu_fallback"})
 _THANKS_FIRST = re.compile(r"^(?:da |vang |ok |oke )?(?:cam on|thank|thanks|tks|thk|camon)\b")
@@ -162,6 +168,8 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
     if nlu_intent.get("name") == "request_human" and _CONTACT_INFO.search(folded):
         return "faq", {}  # "em cho anh xin số tổng đài, tối rảnh anh gọi"
+    if nlu_intent.get("name") == "bot_challenge" and not _ABOUT_THE_ASSISTANT.search(folded):
+        return ("faq", {}) if is_question(text) else None
     if nlu_intent.get("name") == "inform_name" and is_question(text) and not _holds_a_name(text):
         # a question that says "tên" but holds no name ("đổi tên người nhận trên đơn được không")
         # is a question: as "inform_name" it would only have the customer asked for their name
@@ -254,6 +262,20 @@ def is_question(text: str) -> bool:
     if "?" in text or _ASKING.search(folded):
         return True
     return any(asks_something(clause.strip()) for clause in _CLAUSE.split(folded))
+
+
+def question_part(text: str) -> str:
+    """From the first clause that asks something to the end ("nên tích điểm nhiều hơn, mà cho hỏi
+    giờ có mã giảm giá nào ko" → "cho hỏi giờ có mã giảm giá nào ko"); "" if none asks."""
+    folded = fold(text)  # folding keeps offsets
+    start = 0
+    for separator in [*_CLAUSE.finditer(folded), None]:
+        end = separator.start() if separator else len(folded)
+        clause = fold(expand_text(text[start:end])).strip()
+        if clause and (asks_something(clause) or _ASKING.search(clause) or "?" in text[end : end + 1]):
+            return text[start:].strip(" ,.;!\n")
+        start = separator.end() if separator else start
+    return ""
 
 
 def _courteous(clause: str, answer_words: frozenset[str]) -> bool:

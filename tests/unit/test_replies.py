@@ -12,6 +12,7 @@ from vietcx.replies import (
     is_question,
     last_asked,
     names_a_subject,
+    question_part,
     read_answer,
 )
 
@@ -280,6 +281,11 @@ def test_an_answer_read_in_context_is_marked_so() -> None:
         ("ko can, cho gap nv luon", "request_human", "request_human"),
         ("thank you shop 😍 chị xem được đơn rồi", "faq", "thank"),
         ("cảm ơn, cho hỏi phí ship bao nhiêu", "faq", None),
+        # bot_challenge only when the message is about the assistant itself
+        ("hang bi loi thi lam sao", "bot_challenge", "faq"),
+        ("hàng bị lỗi rồi", "bot_challenge", None),
+        ("bạn là người hay máy vậy", "bot_challenge", None),
+        ("đây là bot trả lời à", "bot_challenge", None),
     ],
 )
 def test_what_is_asked_for_decides_whatever_was_asked(text: str, nlu: str, intent: str | None) -> None:
@@ -313,7 +319,22 @@ def test_a_message_that_only_names_a_subject(text: str, vague: bool) -> None:
         ("em nhận được tiền chưa ạ", True),
         ("mình đợi mà vẫn chưa", False),  # still not: a statement
         ("vẫn chưa em ạ", False),
+        ("phí shíp đơn 2 triệu về cần thơ hết nhiu z", True),  # "nhiu": nhiêu
+        ("cảm ơn shop nhiu nha", False),  # "nhiu": nhiều
     ],
 )
 def test_a_question_that_ends_in_chua(text: str, asks: bool) -> None:
     assert is_question(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("nen tich diem nhieu hon, ma cho hoi gio co ma giam gia nao ko", "cho hoi gio co ma giam gia nao ko"),
+        ("Nhân viên nhiệt tình. Cho hỏi có xuất VAT không?", "Cho hỏi có xuất VAT không?"),
+        ("giao nhanh, đóng gói kỹ, mà bảo hành mấy năm vậy", "bảo hành mấy năm vậy"),
+        ("hàng đẹp lắm, giao nhanh", ""),
+    ],
+)
+def test_the_question_after_a_comment(text: str, question: str) -> None:
+    assert question_part(text) == question

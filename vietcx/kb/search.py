@@ -62,8 +62,10 @@ class Thresholds:
     answer: float = 0.3  # the best topic at least this likely: answer it...
     margin: float = 0.05  # ...if it leads the next one by this much; otherwise offer the close ones
     suggest: float = 0.2  # below this no topic is likely enough: say so and offer a person
-    # a message that only names a subject ("ship") offers every topic likely enough this close
+    # a message that only names a subject ("ship", "hỏi về đơn hàng") offers every topic this close
+    # and at least this likely: the question it will become is still open
     vague_margin: float = 0.5
+    vague_floor: float = 0.1
 
     def decide(self, ranked: list[Match], vague: bool = False) -> Decision:
         """Answer, offer a choice, or admit not knowing; `ranked` is best first."""
@@ -71,7 +73,8 @@ class Thresholds:
             return Decision("unknown", ranked[:3])
         best = ranked[0].score
         margin = self.vague_margin if vague else self.margin
-        close = [m for m in ranked[:3] if m.score >= self.suggest and best - m.score < margin]
+        floor = self.vague_floor if vague else self.suggest
+        close = [m for m in ranked[:3] if m.score >= floor and best - m.score < margin]
         if best >= self.answer and len(close) == 1:
             return Decision("answer", ranked[:1])
         return Decision("choose", close)
