@@ -168,8 +168,9 @@ def read_answer(text: str, asked: Asked, nlu_intent: dict[str, Any]) -> tuple[st
         return "request_human", {}  # "em cho anh gặp nhân viên kỹ thuật được không, máy báo lỗi"
     if nlu_intent.get("name") == "request_human" and _CONTACT_INFO.search(folded):
         return "faq", {}  # "em cho anh xin số tổng đài, tối rảnh anh gọi"
-    if nlu_intent.get("name") == "bot_challenge" and not _ABOUT_THE_ASSISTANT.search(folded):
-        return ("faq", {}) if is_question(text) else None
+    misread = nlu_intent.get("name") == "bot_challenge" and not _ABOUT_THE_ASSISTANT.search(folded)
+    if misread and is_question(text):
+        return "faq", {}
     if nlu_intent.get("name") == "inform_name" and is_question(text) and not _holds_a_name(text):
         # a question that says "tên" but holds no name ("đổi tên người nhận trên đơn được không")
         # is a question: as "inform_name" it would only have the customer asked for their name

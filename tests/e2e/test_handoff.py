@@ -99,3 +99,15 @@ def test_two_faq_fallbacks_in_a_row_hand_over(assistant: Assistant) -> None:
     second = texts(assistant.chat(sender, "tivi có hỗ trợ điều khiển bằng giọng nói tiếng việt không"))
     assert "mời nhân viên" in second and "phút" in second
     assert escalations.current(sender, engine(assistant.database_url))["reason"] == "faq_fallback"
+
+
+def test_questions_only_staff_can_answer_go_to_a_person_even_asked_angrily(assistant: Assistant) -> None:
+    sender = new_sender()
+    first = texts(assistant.chat(sender, "tủ lạnh Samsung inverter 380 lít bên em còn hàng không"))
+    assert "chưa tìm được" in first  # not the nearest topic's answer (authenticity, promotions…)
+    second = texts(assistant.chat(sender, "hỏi mãi chán thật, máy giặt LG 10kg bao giờ mới về hàng vậy???"))
+    assert "nhân viên" in second
+    assert escalations.current(sender, engine(assistant.database_url))["reason"] in (
+        "faq_fallback",
+        "negative_sentiment",
+    )

@@ -130,3 +130,14 @@ def test_csat_survives_a_restart_of_the_action_server(assistant: Assistant) -> N
     assistant.chat(sender, "không có")
     [row] = stored(assistant, sender)
     assert (row["csat"], row["ces"], row["status"]) == (5, 6, "completed")
+
+
+def test_a_comment_that_ends_in_a_question_is_kept_and_the_question_answered(assistant: Assistant) -> None:
+    sender, _ = resolved_faq(assistant)
+    assistant.chat(sender, "5")
+    assert COMMENT_QUESTION in texts(assistant.chat(sender, "6"))
+    replies = texts(assistant.chat(sender, "nhân viên tư vấn nhiệt tình lắm, mà cho hỏi phí ship bao nhiêu vậy"))
+    assert "500.000đ" in replies  # the shipping fee's answer
+    [row] = stored(assistant, sender)
+    assert (row["csat"], row["ces"], row["comment"]) == (5, 6, "nhân viên tư vấn nhiệt tình lắm")
+    assert row["status"] == "completed"

@@ -295,6 +295,10 @@ def test_what_is_asked_for_decides_whatever_was_asked(text: str, nlu: str, inten
     assert (reading[0] if reading else None) == intent
 
 
+def test_a_name_read_as_a_bot_challenge_is_a_name() -> None:
+    assert read_answer("anh la Hai", NAME, {"name": "bot_challenge", "confidence": 0.8}) == ("inform_name", {})
+
+
 @pytest.mark.parametrize(
     ("text", "vague"),
     [
