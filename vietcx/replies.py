@@ -83,7 +83,8 @@ _ASKING = re.compile(r"\b(?:cho hoi|hoi chut|hoi ve|muon hoi|minh hoi|em hoi|chi
 # what a question about the assistant itself names ("bạn là người hay máy", "đây là bot à"): without
 # it, the NLU's bot_challenge is a misreading ("hàng bị lỗi thì làm sao")
 _ABOUT_THE_ASSISTANT = re.compile(
-    r"\b(?:bot|robot|chatbot|ai|human|tu dong|tri tue|nguoi|may (?:a|ha|ak|hay|dung|phai)|la may)\b"
+    r"\b(?:bot|robot|chatbot|chatgpt|gpt|ai|human|person|auto|automated|tu dong|tri tue|tro ly ao|soan san"
+    r"|nguoi|voi may|giong may|nhu may|la may|may tra loi|may (?:a|ha|ak|hay|dung|phai))\b"
 )
 _NOT_THAT = re.compile(r"\b(?:khong phai|nham ten|sai ten|go nham|viet nham|nham)\b")
 _ANSWERABLE = frozenset({"faq", "out_of_scope", "nlu_fallback"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
 from vietcx.replies import (
@@ -15,6 +16,7 @@ from vietcx.replies import (
     question_part,
     read_answer,
 )
+from vietcx.settings import PROJECT
 
 RESOLVED = Asked(("utter_ask_resolved",), (("Đã giải quyết", "/faq_resolved"), ("Chưa", "/faq_unresolved")))
 PERSON = Asked(("utter_faq_not_solved",), (("Gặp nhân viên", "/request_human"),))
@@ -342,3 +344,14 @@ def test_a_question_that_ends_in_chua(text: str, asks: bool) -> None:
 )
 def test_the_question_after_a_comment(text: str, question: str) -> None:
     assert question_part(text) == question
+
+
+def test_every_bot_challenge_example_names_the_assistant() -> None:
+    """The NLU's bot_challenge is kept only for a message about the assistant itself: every way the
+    training data asks it must be recognised as such."""
+    data = yaml.safe_load((PROJECT / "data" / "nlu" / "core.yml").read_text(encoding="utf-8"))
+    [block] = [item["examples"] for item in data["nlu"] if item.get("intent") == "bot_challenge"]
+    examples = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- ")]
+    assert len(examples) > 50
+    for example in examples:
+        assert read_answer(example, Asked(), {"name": "bot_challenge", "confidence": 0.9}) is None, example
