@@ -166,11 +166,10 @@ class ValidateSurveyForm(FormValidationAction):
             return corrected
         if not text or parse_score("csat", text) == SKIP:
             return {"survey_comment": "-"}  # no comment: the question is answered all the same
-        asked = question_part(text)  # "à mà cho hỏi xuất hóa đơn VAT thì làm thế nào?"
+        comment, asked = question_part(text)  # "à mà cho hỏi xuất hóa đơn VAT thì làm thế nào?"
         if asked:  # the question answered; what came before it ("nên tích điểm nhiều hơn, mà …") stored
             answered = confident_answer(dispatcher, asked, honorific=honorific_of(tracker))
             if answered:
-                comment = text[: text.find(asked)].strip(" ,.;!\n")
                 comment = comment if len(comment.split()) >= MIN_COMMENT_WORDS else ""
                 if comment:
                     surveys.record(tracker.get_slot("survey_id"), comment=comment[:2000])

@@ -266,18 +266,20 @@ def is_question(text: str) -> bool:
     return any(asks_something(clause.strip()) for clause in _CLAUSE.split(folded))
 
 
-def question_part(text: str) -> str:
-    """From the first clause that asks something to the end ("nên tích điểm nhiều hơn, mà cho hỏi
-    giờ có mã giảm giá nào ko" → "cho hỏi giờ có mã giảm giá nào ko"); "" if none asks."""
+def question_part(text: str) -> tuple[str, str]:
+    """What a message says before it asks, and what it asks: ("nên tích điểm nhiều hơn", "cho hỏi
+    giờ có mã giảm giá nào ko") for "nên tích điểm nhiều hơn, mà cho hỏi giờ có mã giảm giá nào
+    ko"; (text, "") if nothing is asked."""
     folded = fold(text)  # folding keeps offsets
-    start = 0
+    start, before = 0, 0
     for separator in [*_CLAUSE.finditer(folded), None]:
         end = separator.start() if separator else len(folded)
         clause = fold(expand_text(text[start:end])).strip()
         if clause and (asks_something(clause) or _ASKING.search(clause) or "?" in text[end : end + 1]):
-            return text[start:].strip(" ,.;!\n")
-        start = separator.end() if separator else start
-    return ""
+            return text[:before].strip(" ,.;!\n"), text[start:].strip(" ,.;!\n")
+        if separator:
+            start, before = separator.end(), separator.start()
+    return text.strip(), ""
 
 
 def _courteous(clause: str, answer_words: frozenset[str]) -> bool:
