@@ -5,15 +5,14 @@
 The real action server and Rasa server are started (tests/harness.py) and the load test's
 conversations are played over REST, timing whole turns as a customer sees them. The same model is
 also loaded in this process exactly as `python -m vietcx.rasa_server` loads it (the same patches:
-replies read in context, the NLU in its own thread), with a SQLite tracker store and the action
-server started above, and the same conversations are played through it with a timer around each of
-Rasa's graph nodes (every NLU component, every policy), the tracker store's reads and writes, the
-event broker (endpoints.yml's, which queues the events for the sentiment sweep: Rasa reads the whole
-tracker again on every save to find the new events), the lock store and each call of the action
-server; a stage inside another counts for itself only. What the REST turn takes beyond the
-in-process turn is the HTTP hop into the Rasa server and its channel. One action call's bare
-round trip is measured on the action server's /health, so the rest of an action call is the action
-server's own work.
+replies read in context, the NLU in its own thread, the event broker fed what the save writes),
+with a SQLite tracker store and the action server started above, and the same conversations are
+played through it with a timer around each of Rasa's graph nodes (every NLU component, every
+policy), the tracker store's reads and writes, the event broker (endpoints.yml's, which queues the
+events for the sentiment sweep), the lock store and each call of the action server; a stage inside
+another counts for itself only. What the REST turn takes beyond the in-process turn is the HTTP
+hop into the Rasa server and its channel. One action call's bare round trip is measured on the
+action server's /health, so the rest of an action call is the action server's own work.
 
 Prints milliseconds per message (mean, and p50 of the messages that ran the stage) and writes
 bench/results/profile_message.json.
@@ -51,7 +50,6 @@ from harness import running_assistant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "profile_message.json"
 BROKER = "event broker: new events found and queued"
-BROKER_READ = "event broker: the tracker read again to find them"
 
 
 class Stages:
@@ -65,7 +63,7 @@ class Stages:
     @contextlib.contextmanager
     def timing(self, stage: str) -> Iterator[None]:
         """Times a stage without what the stages inside it take (the tracker store's write includes
-        the event broker's work, which includes a read: each is counted once, where it belongs)."""
+        the event broker's work: each is counted once, where it belongs)."""
         started = time.perf_counter()
         self._running.append([stage, 0.0])
         try:
@@ -76,10 +74,6 @@ class Stages:
             self.current[stage] += elapsed - inner
             if self._running:
                 self._running[-1][1] += elapsed
-
-    def inside(self, stage: str) -> bool:
-        """Whether `stage` is running around the current one."""
-        return any(name == stage for name, _ in self._running)
 
     def finish(self) -> None:
         self.messages.append(dict(self.current))
@@ -126,14 +120,13 @@ def instrument(stages: Stages) -> None:
 
         return wrapper
 
-    def read(_: Any) -> str:  # Rasa's broker reads the whole tracker again on every save
-        return BROKER_READ if stages.inside(BROKER) else "tracker store: read"
-
     DatabaseLockStore.issue_ticket = timed_sync("lock store", DatabaseLockStore.issue_ticket)
     DatabaseLockStore.cleanup = timed_sync("lock store", DatabaseLockStore.cleanup)
     DatabaseLockStore._acquire_lock = timed(lambda _: "lock store", DatabaseLockStore._acquire_lock)
-    SQLTrackerStore.retrieve = timed(read, SQLTrackerStore.retrieve)
-    SQLTrackerStore.retrieve_full_tracker = timed(read, SQLTrackerStore.retrieve_full_tracker)
+    SQLTrackerStore.retrieve = timed(lambda _: "tracker store: read", SQLTrackerStore.retrieve)
+    SQLTrackerStore.retrieve_full_tracker = timed(
+        lambda _: "tracker store: read", SQLTrackerStore.retrieve_full_tracker
+    )
     SQLTrackerStore.save = timed(lambda _: "tracker store: write", SQLTrackerStore.save)
     SQLTrackerStore.stream_events = timed(lambda _: BROKER, SQLTrackerStore.stream_events)
     RemoteAction.run = timed(lambda action: f"action server: {action.name()}", RemoteAction.run)
@@ -164,6 +157,7 @@ async def load_agent(model: Path, actions_url: str, tracker_db: Path) -> Any:
 
     db.tune_every_sqlite_engine()
     tracker_store.create_engine_kwargs = rasa_server.pooling_sqlite(tracker_store.create_engine_kwargs)
+    tracker_store.SQLTrackerStore.stream_events = rasa_server.streaming_what_save_writes
     MessageProcessor.parse_message = rasa_server.reading_replies_in_context(
         rasa_server.parsing_off_the_loop(MessageProcessor.parse_message)
     )
