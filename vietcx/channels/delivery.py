@@ -8,28 +8,49 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from vietcx import retrying
 from vietcx.store import outbox, staff
+from vietcx.store.db import connection_lost
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def acknowledge(sender: str, cursor: int) -> None:
     """The client has shown everything up to `cursor`."""
     if cursor:
-        await asyncio.get_running_loop().run_in_executor(None, outbox.acknowledge, sender, cursor)
+        await _database(functools.partial(outbox.acknowledge, sender, cursor))
 
 
 async def pending(sender: str, after: int = 0) -> list[dict[str, Any]]:
     """The sender's unacknowledged messages above `after`; staff messages say who wrote them."""
-    loop = asyncio.get_running_loop()
-    return await as_messages(
-        await loop.run_in_executor(None, functools.partial(outbox.pending, sender, after))
-    )
+    return await as_messages(await _database(functools.partial(outbox.pending, sender, after)))
+
+
+async def _database(work: Callable[[], T]) -> T:
+    """Database work off the event loop, tried again for up to VIETCX_DB_RETRY_SECONDS (30) while
+    the database cannot be reached (restarting, failing over), as the tracker store's and the
+    actions' are: the customer's answer waits instead of failing (a customer got an error when
+    PostgreSQL restarted under load, bench/load_test.py --fault restart-postgres: the outbox was
+    the turn's one database work not tried again)."""
+    waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
+    while True:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        except Exception as error:
+            pause = next(waits, None) if connection_lost(error) else None
+            if pause is None:
+                raise
+            logger.warning("Database unreachable for the outbox: trying again in %.1f s", pause)
+            await asyncio.sleep(pause)
 
 
 async def as_messages(queued: list[dict]) -> list[dict[str, Any]]:
     """Outbox rows in the channels' message format."""
-    loop = asyncio.get_running_loop()
     names: dict[str, str] = {}
     found = []
     for message in queued:
@@ -41,7 +62,7 @@ async def as_messages(queued: list[dict]) -> list[dict[str, Any]]:
         if message["author"] == "staff":
             username = message["staff"] or ""
             if username not in names:
-                account = await loop.run_in_executor(None, staff.get, username)
+                account = await _database(functools.partial(staff.get, username))
                 names[username] = account["display_name"] if account else username
             item["custom"].update(staff=True, staff_name=_given_name(names[username]))
         found.append(item)
