@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vietcx.kb.loader import KnowledgeBaseError, load
-from vietcx.kb.search import KnowledgeBase
+from vietcx.kb.loader import KnowledgeBaseError, Topic, load
+from vietcx.kb.search import KnowledgeBase, Match, Thresholds
 from vietcx.settings import kb_file
 
 SMALL_KB = """
@@ -181,3 +181,14 @@ def test_questions_only_staff_can_answer_are_not_answered_from_a_topic(small_kb:
     bump(small_kb.for_staff)
     assert small_kb.decide(question).kind == "unknown"  # the last good version is served
     assert "list 'questions:'" in small_kb.last_error
+
+
+def test_a_message_that_only_names_a_subject_is_offered_every_likely_topic() -> None:
+    """"mình muốn hỏi về đơn hàng": the question it will become is still open, so the likely topics
+    are offered even when one leads; a real question goes to the leader."""
+    topics = [Topic(name, name, "…", ("…",)) for name in ("change_order", "order_tracking", "cancel_order")]
+    ranked = [Match(topic, score) for topic, score in zip(topics, (0.57, 0.19, 0.11), strict=True)]
+    vague = Thresholds().decide(ranked, vague=True)
+    assert vague.kind == "choose" and [m.topic.id for m in vague.matches] == [t.id for t in topics]
+    assert Thresholds().decide(ranked).kind == "answer"
+    assert Thresholds().decide([Match(topics[0], 0.05)], vague=True).kind == "unknown"
