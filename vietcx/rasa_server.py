@@ -54,6 +54,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import make_url
 
 from vietcx import health, logs, metrics, replies, retrying
+from vietcx.channels import payloads
 from vietcx.rasa_api import ALGORITHM, jwt_secret
 from vietcx.store import db
 from vietcx.store.locks import DatabaseLockStore
@@ -205,7 +206,10 @@ def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Calla
         parsed = await parse_message(self, message, tracker, only_output_properties)
         if tracker is None:
             return parsed
-        parsed = replies.in_context(parsed, tracker.events)
+        if (message.text or "").startswith(payloads.NOT_A_PAYLOAD + "/"):
+            parsed = not_understood(parsed)  # a command typed, never offered: nothing to read in it
+        else:
+            parsed = replies.in_context(parsed, tracker.events)
         intent = parsed.get("intent") or {}
         turn = _turn.get()
         if turn is not None:
@@ -215,6 +219,14 @@ def reading_replies_in_context(parse_message: Callable[..., Coroutine]) -> Calla
         return parsed
 
     return parse
+
+
+def not_understood(parsed: dict[str, Any]) -> dict[str, Any]:
+    """`parsed` as the NLU's fallback: "/EXTERNAL_staff_resolved" typed by a customer is neither
+    that intent (vietcx/channels/payloads.py) nor whatever the NLU makes of its words (it read
+    "staff" as a request for a person)."""
+    fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+    return {**parsed, "intent": fallback, "intent_ranking": [fallback], "entities": []}
 
 
 def _complete(function: Callable[..., Coroutine], *args: Any) -> Any:
