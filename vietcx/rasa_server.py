@@ -350,16 +350,7 @@ def riding_out_database_restarts(method: Callable[..., Coroutine]) -> Callable[.
 
     @functools.wraps(method)
     async def again(self: SQLTrackerStore, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
-        waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
-        while True:
-            try:
-                return await method(self, *args, **kwargs)
-            except Exception as error:
-                pause = next(waits, None) if db.connection_lost(error) else None
-                if pause is None:
-                    raise
-                logger.warning("Tracker store unreachable: trying again in %.1f s", pause)
-                await asyncio.sleep(pause)
+        return await db.while_unreachable(lambda: method(self, *args, **kwargs), "Tracker store")
 
     return again
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from vietcx import retrying
 from vietcx.store import outbox, staff
-from vietcx.store.db import connection_lost
+from vietcx.store.db import while_unreachable
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -32,21 +29,11 @@ async def pending(sender: str, after: int = 0) -> list[dict[str, Any]]:
 
 
 async def _database(work: Callable[[], T]) -> T:
-    """Database work off the event loop, tried again for up to VIETCX_DB_RETRY_SECONDS (30) while
-    the database cannot be reached (restarting, failing over), as the tracker store's and the
-    actions' are: the customer's answer waits instead of failing (a customer got an error when
-    PostgreSQL restarted under load, bench/load_test.py --fault restart-postgres: the outbox was
-    the turn's one database work not tried again)."""
-    waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
-    while True:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(None, work)
-        except Exception as error:
-            pause = next(waits, None) if connection_lost(error) else None
-            if pause is None:
-                raise
-            logger.warning("Database unreachable for the outbox: trying again in %.1f s", pause)
-            await asyncio.sleep(pause)
+    """Database work off the event loop, tried again while the database cannot be reached, as the
+    tracker store's and the actions' are (a customer got an error when PostgreSQL restarted under
+    load, bench/load_test.py --fault restart-postgres: the outbox was the turn's one database work
+    not tried again)."""
+    return await while_unreachable(lambda: asyncio.get_running_loop().run_in_executor(None, work), "Outbox")
 
 
 async def as_messages(queued: list[dict]) -> list[dict[str, Any]]:

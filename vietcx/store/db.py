@@ -8,15 +8,16 @@ to check, and tests/unit/test_migrations.py fails until it exists.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import portalocker
 from sqlalchemy import (
@@ -40,9 +41,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
 
+from vietcx import retrying
 from vietcx.settings import database_url
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 metadata = MetaData()
 
 customers = Table(
@@ -97,6 +100,22 @@ def connection_lost(error: BaseException) -> bool:
     if isinstance(error, OperationalError):
         return not isinstance(error.orig, sqlite3.Error) or "locked" in str(error.orig)
     return False
+
+
+async def while_unreachable(work: Callable[[], Awaitable[T]], what: str) -> T:
+    """`work()` awaited, and started again for up to VIETCX_DB_RETRY_SECONDS (30) while the database
+    cannot be reached (restarted, failed over): the customer's turn waits instead of failing or
+    being kept in one process's memory only. Any other error is the work's own and is raised."""
+    waits = retrying.pauses("VIETCX_DB_RETRY_SECONDS", 30)
+    while True:
+        try:
+            return await work()
+        except Exception as error:
+            pause = next(waits, None) if connection_lost(error) else None
+            if pause is None:
+                raise
+            logger.warning("%s: database unreachable, trying again in %.1f s", what, pause)
+            await asyncio.sleep(pause)
 
 
 def url_text(url: URL) -> str:
