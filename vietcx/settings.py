@@ -38,9 +38,10 @@ def kb_file() -> Path:
     return Path(os.environ.get("VIETCX_KB_FILE") or PROJECT / "data" / "kb" / "faq.yml")
 
 
-def for_staff_file() -> Path:
-    """Questions about the shop that the knowledge base must not answer (beside the KB file)."""
-    return kb_file().with_name("for_staff.yml")
+def for_staff_file(kb: Path | None = None) -> Path:
+    """Questions about the shop that the knowledge base must not answer, beside the KB file `kb`
+    (default: the configured one)."""
+    return (kb or kb_file()).with_name("for_staff.yml")
 
 
 def callback_after_minutes() -> float:

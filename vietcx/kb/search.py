@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from vietcx.embeddings import DEFAULT_MODEL_DIR, embed, load_model
 from vietcx.kb.loader import KnowledgeBaseError, Topic, load, load_for_staff
 from vietcx.normalize import expand_text, fold
-from vietcx.settings import PROJECT, cache_dir, kb_file
+from vietcx.settings import PROJECT, cache_dir, for_staff_file, kb_file
 from vietcx.text_features import TextFeatures
 
 logger = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ class KnowledgeBase:
         self._embeddings: Embeddings | None = None
         self._lock = threading.Lock()
         self._index: Index | None = None
-        self.for_staff = self.path.with_name("for_staff.yml")
+        self.for_staff = for_staff_file(self.path)
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self.last_error: str | None = None
 

@@ -19,7 +19,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from vietcx.kb.loader import load, load_for_staff
-from vietcx.settings import PROJECT, kb_file
+from vietcx.settings import PROJECT, for_staff_file, kb_file
 
 FAQ_INTENT = "faq"
 
@@ -48,7 +48,7 @@ class KnowledgeBaseImporter(TrainingDataImporter):
     def get_nlu_data(self, language: str | None = "vi") -> TrainingData:
         """One `faq` example per knowledge base question (the file must be valid to train)."""
         questions = [q for topic in load(self._kb_file) for q in topic.examples[: self._per_topic]]
-        questions += load_for_staff(self._kb_file.with_name("for_staff.yml"))[: self._for_staff]
+        questions += load_for_staff(for_staff_file(self._kb_file))[: self._for_staff]
         examples = [Message(data={TEXT: question, INTENT: FAQ_INTENT}) for question in questions]
         return TrainingData(training_examples=examples)
 
